@@ -1,0 +1,68 @@
+package org.cse.schemas;
+
+import java.time.Duration;
+import java.util.List;
+import org.apache.kafka.common.serialization.Serdes;
+import org.cse.events.AccountEvent;
+import org.cse.events.ActionOutcome;
+import org.cse.events.Appeal;
+import org.cse.events.BannedIdentifier;
+import org.cse.events.Decision;
+import org.cse.events.ReferralState;
+import org.cse.events.Report;
+import org.cse.events.ReviewRequest;
+import org.cse.events.Verdict;
+
+/**
+ * The topic catalogue: every topic of the pipeline, typed. Account-keyed topics share one partition
+ * count so that Kafka Streams can join them without a repartition (co-partitioning).
+ */
+public final class Topics {
+    /** Partitions of every account-keyed topic; they must stay equal for co-partitioning. */
+    public static final int ACCOUNT_PARTITIONS = 6;
+
+    private static final Duration DAYS_30 = Duration.ofDays(30);
+    /** Decisions and referral records are audit evidence: kept past the 1-year preservation period. */
+    private static final Duration DAYS_400 = Duration.ofDays(400);
+
+    public static final Topic<String, byte[]> REPORTS_RAW = Topic.bytes("cse.reports.raw.v1", Serdes.String(),
+            ACCOUNT_PARTITIONS, DAYS_30, "Raw JSON submissions from Kafka-native publishers; key: reported account id.");
+    public static final Topic<byte[], byte[]> REPORTS_RAW_DLQ = Topic.bytes("cse.reports.raw.v1.dlq", Serdes.ByteArray(),
+            1, DAYS_30, "Raw submissions intake could not accept, byte for byte, with the reason in headers.");
+    public static final Topic<String, Report> REPORTS = Topic.avro("cse.reports.v1", Report.class,
+            ACCOUNT_PARTITIONS, Topic.Cleanup.DELETE, DAYS_30, "Validated reports; key: reported account id.");
+    public static final Topic<String, ReviewRequest> REVIEW_REQUESTS = Topic.avro("cse.reviews.requested.v1",
+            ReviewRequest.class, ACCOUNT_PARTITIONS, Topic.Cleanup.DELETE, DAYS_30,
+            "Review requests with priority, one per unconfirmed incident or appeal.");
+    public static final Topic<String, Verdict> VERDICTS = Topic.avro("cse.reviews.verdicts.v1", Verdict.class,
+            ACCOUNT_PARTITIONS, Topic.Cleanup.DELETE, DAYS_30, "Reviewer verdicts.");
+    public static final Topic<String, Appeal> APPEALS = Topic.avro("cse.appeals.v1", Appeal.class,
+            ACCOUNT_PARTITIONS, Topic.Cleanup.DELETE, DAYS_30, "Appeals filed and resolved.");
+    public static final Topic<String, AccountEvent> ACCOUNT_EVENTS = Topic.avro("cse.accounts.events.v1",
+            AccountEvent.class, ACCOUNT_PARTITIONS, Topic.Cleanup.DELETE, DAYS_30,
+            "Account created (identifier hashes) and prior strikes, from the platform.");
+    public static final Topic<String, Decision> DECISIONS = Topic.avro("cse.decisions.v1", Decision.class,
+            ACCOUNT_PARTITIONS, Topic.Cleanup.DELETE, DAYS_400, "Enforcement decisions with actions, referrals and audit fields.");
+    public static final Topic<String, ActionOutcome> ENFORCEMENT_OUTCOMES = Topic.avro("cse.enforcement.outcomes.v1",
+            ActionOutcome.class, ACCOUNT_PARTITIONS, Topic.Cleanup.DELETE, DAYS_400, "Outcome of each account action.");
+    public static final Topic<String, BannedIdentifier> BANNED_IDENTIFIERS = Topic.avro("cse.bans.identifiers.v1",
+            BannedIdentifier.class, ACCOUNT_PARTITIONS, Topic.Cleanup.COMPACT, DAYS_400,
+            "Banned identifier hashes; compacted, key: identifier hash.");
+    public static final Topic<String, ReferralState> REFERRALS = Topic.avro("cse.referrals.v1", ReferralState.class,
+            ACCOUNT_PARTITIONS, Topic.Cleanup.COMPACT, DAYS_400,
+            "Referral delivery state; compacted, key: referral id.");
+    public static final Topic<byte[], byte[]> CLASSIFIER_DLQ = Topic.bytes("cse.classifier.dlq.v1", Serdes.ByteArray(),
+            1, DAYS_30, "Records the classifier could not read or must refuse, with the reason in headers.");
+    public static final Topic<byte[], byte[]> ENFORCEMENT_DLQ = Topic.bytes("cse.enforcement.dlq.v1", Serdes.ByteArray(),
+            1, DAYS_30, "Decisions the enforcement service could not read, with the reason in headers.");
+    public static final Topic<byte[], byte[]> ESCALATION_DLQ = Topic.bytes("cse.escalation.dlq.v1", Serdes.ByteArray(),
+            1, DAYS_30, "Decisions the escalation service could not read, with the reason in headers.");
+
+    /** Every topic, in the order of the flow. */
+    public static final List<Topic<?, ?>> ALL = List.of(REPORTS_RAW, REPORTS_RAW_DLQ, REPORTS, REVIEW_REQUESTS, VERDICTS,
+            APPEALS, ACCOUNT_EVENTS, DECISIONS, ENFORCEMENT_OUTCOMES, BANNED_IDENTIFIERS, REFERRALS, CLASSIFIER_DLQ,
+            ENFORCEMENT_DLQ, ESCALATION_DLQ);
+
+    private Topics() {
+    }
+}

@@ -1,0 +1,29 @@
+package org.cse.schemas.registry;
+
+import org.apache.kafka.common.errors.SerializationException;
+
+/**
+ * A schema registry call failed. Extends Kafka's {@link SerializationException} so that producers,
+ * consumers and Kafka Streams' exception handlers treat it as a serde failure of the record at hand.
+ */
+public class SchemaRegistryException extends SerializationException {
+    private static final long serialVersionUID = 1L;
+
+    /** How the registry failed: lets callers tell an unknown schema from an outage. */
+    public enum Kind { NOT_FOUND, INCOMPATIBLE, UNAVAILABLE, BAD_RESPONSE }
+
+    private final Kind kind;
+
+    public SchemaRegistryException(Kind kind, String message, Throwable cause) {
+        super(message, cause);
+        this.kind = kind;
+    }
+
+    public SchemaRegistryException(Kind kind, String message) {
+        this(kind, message, null);
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+}
