@@ -82,6 +82,11 @@ public final class LocalStack implements AutoCloseable {
         return registry.confluentApiUrl();
     }
 
+    /** A client of the registry's Confluent-compatible API. */
+    public SchemaRegistryClient registryClient() {
+        return new SchemaRegistryClient(schemaRegistryUrl());
+    }
+
     public SchemaRegistryServer registry() {
         return registry;
     }

@@ -13,7 +13,7 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.cse.schemas.registry.RegistryAvroSerde;
-import org.cse.schemas.registry.SchemaRegistryClient;
+import org.cse.schemas.registry.SchemaRegistry;
 
 /**
  * One topic of the pipeline: its name, key and value serdes, and how it is created. The only place a
@@ -29,14 +29,14 @@ public final class Topic<K, V> {
     private final String name;
     private final Serde<K> keySerde;
     private final Class<? extends SpecificRecord> valueRecord;
-    private final Function<SchemaRegistryClient, Serde<V>> valueSerde;
+    private final Function<SchemaRegistry, Serde<V>> valueSerde;
     private final int partitions;
     private final Cleanup cleanup;
     private final Duration retention;
     private final String description;
 
     private Topic(String name, Serde<K> keySerde, Class<? extends SpecificRecord> valueRecord,
-                  Function<SchemaRegistryClient, Serde<V>> valueSerde, int partitions, Cleanup cleanup,
+                  Function<SchemaRegistry, Serde<V>> valueSerde, int partitions, Cleanup cleanup,
                   Duration retention, String description) {
         this.name = name;
         this.keySerde = keySerde;
@@ -70,7 +70,7 @@ public final class Topic<K, V> {
     }
 
     /** The value serde; Avro topics read and write their schema through the given registry. */
-    public Serde<V> valueSerde(SchemaRegistryClient registry) {
+    public Serde<V> valueSerde(SchemaRegistry registry) {
         return valueSerde.apply(registry);
     }
 

@@ -31,18 +31,18 @@ import org.apache.kafka.common.serialization.Serializer;
 public final class RegistryAvroSerde<T extends SpecificRecord> implements Serde<T> {
     public static final byte MAGIC_BYTE = 0;
 
-    private final SchemaRegistryClient registry;
+    private final SchemaRegistry registry;
     private final Schema readerSchema;
     private final boolean autoRegister;
     private final boolean isKey;
     private final Map<Integer, SpecificDatumReader<T>> readersById = new ConcurrentHashMap<>();
     private final SpecificDatumWriter<T> writer;
 
-    public RegistryAvroSerde(SchemaRegistryClient registry, Class<T> type, boolean autoRegister) {
+    public RegistryAvroSerde(SchemaRegistry registry, Class<T> type, boolean autoRegister) {
         this(registry, SpecificData.get().getSchema(type), autoRegister, false);
     }
 
-    private RegistryAvroSerde(SchemaRegistryClient registry, Schema readerSchema, boolean autoRegister, boolean isKey) {
+    private RegistryAvroSerde(SchemaRegistry registry, Schema readerSchema, boolean autoRegister, boolean isKey) {
         this.registry = registry;
         this.readerSchema = readerSchema;
         this.autoRegister = autoRegister;

@@ -24,7 +24,7 @@ import org.apache.avro.Schema;
  * <p>Ids are immutable in a registry, so every answer is cached for the life of the client: after
  * warm-up a registry outage does not stop records whose schemas were already seen.
  */
-public class SchemaRegistryClient {
+public class SchemaRegistryClient implements SchemaRegistry {
     private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -59,6 +59,7 @@ public class SchemaRegistryClient {
     }
 
     /** Registers the schema under the subject (idempotent: the same schema gets the same id). */
+    @Override
     public int register(String subject, Schema schema) {
         return idsBySubjectSchema.computeIfAbsent(new SubjectSchema(subject, schema), key -> {
             JsonNode answer = call("POST", "subjects/" + encode(subject) + "/versions", schemaBody(schema),
@@ -70,6 +71,7 @@ public class SchemaRegistryClient {
     }
 
     /** The id of a schema already registered under the subject; NOT_FOUND if it is not. */
+    @Override
     public int lookup(String subject, Schema schema) {
         return idsBySubjectSchema.computeIfAbsent(new SubjectSchema(subject, schema), key -> {
             JsonNode answer = call("POST", "subjects/" + encode(subject), schemaBody(schema),
@@ -81,6 +83,7 @@ public class SchemaRegistryClient {
     }
 
     /** The writer schema for an id found in a record's header. */
+    @Override
     public Schema schemaById(int id) {
         return schemasById.computeIfAbsent(id, key -> {
             JsonNode answer = call("GET", "schemas/ids/" + id, null, "fetch schema id " + id);

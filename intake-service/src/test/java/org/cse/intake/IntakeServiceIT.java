@@ -1,0 +1,162 @@
+package org.cse.intake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.cse.localstack.LocalStack;
+import org.cse.localstack.LocalStackExtension;
+import org.cse.localstack.TopicReader;
+import org.cse.runtime.Env;
+import org.cse.schemas.DeadLetters;
+import org.cse.schemas.Topics;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(LocalStackExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class IntakeServiceIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private LocalStack stack;
+    private IntakeService intake;
+
+    @BeforeAll
+    void startIntake(LocalStack stack) throws Exception {
+        this.stack = stack;
+        intake = new IntakeService(IntakeConfig.from(new Env(Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers(),
+                "SCHEMA_REGISTRY_URL", stack.schemaRegistryUrl(),
+                "INTAKE_HTTP_HOST", "127.0.0.1",
+                "INTAKE_HTTP_PORT", "0",
+                "INTAKE_STATE_DIR", Files.createTempDirectory("intake-it").toString(),
+                "INTAKE_APPLICATION_ID", "intake-it-" + UUID.randomUUID()))));
+        intake.start();
+        await().atMost(Duration.ofSeconds(60)).until(intake::isReady);
+    }
+
+    @AfterAll
+    void stopIntake() {
+        intake.close();
+    }
+
+    @Test
+    void acceptedReportIsOnTheReportsTopicInTheRegistryWireFormat() throws Exception {
+        String account = "acct-" + UUID.randomUUID();
+        HttpResponse<String> response = post(report(account, "VISUAL_DEPICTION"));
+
+        assertThat(response.statusCode()).isEqualTo(202);
+        String reportId = JSON.readTree(response.body()).get("reportId").asText();
+        try (TopicReader<String, byte[]> reader = new TopicReader<>(stack.bootstrapServers(), Topics.REPORTS.name(),
+                new StringDeserializer(), new ByteArrayDeserializer())) {
+            var records = reader.awaitMatching(r -> account.equals(r.key()), 1, Duration.ofSeconds(30));
+            assertThat(records).hasSize(1);
+            byte[] bytes = records.get(0).value();
+            assertThat(bytes[0]).isZero();
+            assertThat(Topics.REPORTS.valueSerde(stack.registryClient()).deserializer().deserialize(Topics.REPORTS.name(), bytes)
+                    .getReportId()).isEqualTo(reportId);
+        }
+    }
+
+    @Test
+    void badInputGetsA4xxWithAReasonAndTheServiceKeepsServing() throws Exception {
+        assertRefused(post("{\"accountId\": "), 400, "MALFORMED_JSON", null);
+        assertRefused(post(report("a", "VISUAL_DEPICTION").replace("\"accountId\": \"a\"", "\"accountId\": 17")), 400,
+                "INVALID_FIELD", "accountId");
+        assertRefused(post(report("a", "VISUAL_DEPICTION").replace("\"accountId\": \"a\",", "")), 400, "INVALID_FIELD", "accountId");
+        assertRefused(post(report("a", "NOT_A_CATEGORY")), 400, "INVALID_FIELD", "claimedCategory");
+        byte[] tenMegabytes = new byte[10 * 1024 * 1024];
+        Arrays.fill(tenMegabytes, (byte) ' ');
+        assertRefused(send(HttpRequest.newBuilder(reportsUri()).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(tenMegabytes)).build()), 413, "BODY_TOO_LARGE", null);
+        assertRefused(send(HttpRequest.newBuilder(reportsUri()).header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("hello")).build()), 415, "UNSUPPORTED_MEDIA_TYPE", null);
+        assertRefused(send(HttpRequest.newBuilder(reportsUri()).GET().build()), 405, "METHOD_NOT_ALLOWED", null);
+
+        assertThat(post(report("acct-after-errors", "ENTICEMENT")).statusCode()).isEqualTo(202);
+        assertThat(send(HttpRequest.newBuilder(URI.create(base() + "/health/ready")).build()).statusCode()).isEqualTo(200);
+        assertThat(send(HttpRequest.newBuilder(URI.create(base() + "/metrics")).build()).body())
+                .contains("cse_intake_reports_rejected_total").contains("kafka_producer");
+    }
+
+    @Test
+    void rawKafkaSubmissionsAreValidatedOrDeadLettered() throws Exception {
+        String goodAccount = "acct-raw-" + UUID.randomUUID();
+        String badKey = "acct-raw-bad-" + UUID.randomUUID();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(Topics.REPORTS_RAW.name(), goodAccount,
+                    report(goodAccount, "SEXTORTION").getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(Topics.REPORTS_RAW.name(), badKey,
+                    report(badKey, "VISUAL_DEPICTION").replace("\"NO_ACCOUNT\"", "\"ROBOT\"").getBytes(StandardCharsets.UTF_8)))
+                    .get(30, TimeUnit.SECONDS);
+        }
+        try (TopicReader<String, byte[]> reports = new TopicReader<>(stack.bootstrapServers(), Topics.REPORTS.name(),
+                new StringDeserializer(), new ByteArrayDeserializer());
+             TopicReader<byte[], byte[]> dlq = new TopicReader<>(stack.bootstrapServers(), Topics.REPORTS_RAW_DLQ.name(),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            assertThat(reports.awaitMatching(r -> goodAccount.equals(r.key()), 1, Duration.ofSeconds(60))).hasSize(1);
+            var dead = dlq.awaitMatching(r -> badKey.equals(new String(r.key(), StandardCharsets.UTF_8)), 1, Duration.ofSeconds(60));
+            assertThat(dead).hasSize(1);
+            assertThat(DeadLetters.header(dead.get(0).headers(), DeadLetters.REASON)).isEqualTo("INVALID_FIELD");
+            assertThat(DeadLetters.header(dead.get(0).headers(), DeadLetters.DETAIL)).startsWith("reporter.kind");
+        }
+    }
+
+    private void assertRefused(HttpResponse<String> response, int status, String code, String field) throws Exception {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        JsonNode body = JSON.readTree(response.body());
+        assertThat(body.get("error").asText()).isEqualTo(code);
+        assertThat(body.get("message").asText()).isNotBlank();
+        if (field != null) {
+            assertThat(body.get("field").asText()).isEqualTo(field);
+        }
+    }
+
+    static String report(String account, String category) {
+        return """
+                {"accountId": "%s", "claimedCategory": "%s", "reporter": {"kind": "NO_ACCOUNT"},
+                 "content": [{"contentId": "post-1", "kind": "POST"}]}
+                """.formatted(account, category);
+    }
+
+    private HttpResponse<String> post(String json) throws Exception {
+        return send(HttpRequest.newBuilder(reportsUri()).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    private HttpResponse<String> send(HttpRequest request) throws Exception {
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    private URI reportsUri() {
+        return URI.create(base() + "/v1/reports");
+    }
+
+    private String base() {
+        return "http://127.0.0.1:" + intake.httpPort();
+    }
+
+}

@@ -1,0 +1,69 @@
+package org.cse.localstack;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.Deserializer;
+
+/**
+ * Reads a topic from the beginning, committed records only, for tests and the local run's narration.
+ */
+public final class TopicReader<K, V> implements AutoCloseable {
+    private final KafkaConsumer<K, V> consumer;
+    private final List<ConsumerRecord<K, V>> seen = new ArrayList<>();
+
+    public TopicReader(String bootstrapServers, String topic, Deserializer<K> keys, Deserializer<V> values) {
+        this.consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"), keys, values);
+        consumer.subscribe(List.of(topic));
+    }
+
+    /** Polls once and returns what arrived. */
+    public List<ConsumerRecord<K, V>> poll(Duration timeout) {
+        List<ConsumerRecord<K, V>> batch = new ArrayList<>();
+        consumer.poll(timeout).forEach(batch::add);
+        seen.addAll(batch);
+        return batch;
+    }
+
+    /**
+     * Polls until {@code count} records matching {@code filter} have been seen (in this reader's life),
+     * or the timeout passes; returns the matches either way.
+     */
+    public List<ConsumerRecord<K, V>> awaitMatching(Predicate<ConsumerRecord<K, V>> filter, int count, Duration timeout) {
+        Instant deadline = Instant.now().plus(timeout);
+        while (Instant.now().isBefore(deadline) && matching(filter).size() < count) {
+            poll(Duration.ofMillis(200));
+        }
+        return matching(filter);
+    }
+
+    /** Polls for {@code quiet} more and returns every match seen: to check that nothing more arrives. */
+    public List<ConsumerRecord<K, V>> settle(Predicate<ConsumerRecord<K, V>> filter, Duration quiet) {
+        Instant deadline = Instant.now().plus(quiet);
+        while (Instant.now().isBefore(deadline)) {
+            poll(Duration.ofMillis(200));
+        }
+        return matching(filter);
+    }
+
+    public List<ConsumerRecord<K, V>> matching(Predicate<ConsumerRecord<K, V>> filter) {
+        return seen.stream().filter(filter).toList();
+    }
+
+    @Override
+    public void close() {
+        consumer.close(Duration.ofSeconds(5));
+    }
+}
