@@ -58,7 +58,7 @@ public final class IntakeService implements Service {
         producerMetrics.bindTo(metrics);
         Topology topology = RawReportTopology.buildTopology(registry, validator, intakeMetrics);
         LOG.info("raw report topology {}", topology.describe());
-        this.streams = new KafkaStreams(topology, config.kafka().streams(config.applicationId(), config.stateDir()));
+        this.streams = new KafkaStreams(topology, config.kafka().streams(config.applicationId(), config.stateDir(), Topics.REPORTS_RAW_DLQ.name()));
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(metrics);
         this.http = new HttpService("intake-service", config.httpHost(), config.httpPort(), metrics, this::isReady, 8)

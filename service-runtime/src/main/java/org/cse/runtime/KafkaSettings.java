@@ -59,8 +59,20 @@ public record KafkaSettings(String bootstrapServers, String schemaRegistryUrl, M
         return props;
     }
 
-    public Properties streams(String applicationId, String stateDir) {
+    /**
+     * Kafka Streams settings: exactly-once v2, explicit names for every internal resource, and
+     * Streams' own dead-letter support: a record that cannot be deserialized or whose processing throws
+     * goes to {@code deadLetterTopic} with the exception in headers, and processing continues (no
+     * crash loop on one poison record).
+     */
+    public Properties streams(String applicationId, String stateDir, String deadLetterTopic) {
         Properties props = base(applicationId);
+        props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
+        props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic);
+        props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class.getName());
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler.class.getName());
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
