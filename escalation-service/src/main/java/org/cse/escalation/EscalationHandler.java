@@ -1,0 +1,179 @@
+package org.cse.escalation;
+
+import dev.failsafe.Failsafe;
+import dev.failsafe.FailsafeException;
+import dev.failsafe.RetryPolicy;
+import dev.failsafe.function.CheckedSupplier;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.Serde;
+import org.cse.events.Decision;
+import org.cse.events.Referral;
+import org.cse.events.ReferralState;
+import org.cse.events.ReferralStatus;
+import org.cse.events.ReferralTarget;
+import org.cse.runtime.DeadLetterException;
+import org.cse.runtime.TransactionalLoop;
+import org.cse.schemas.Topics;
+import org.cse.schemas.registry.SchemaRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers each referral of a decision through a persisted state machine:
+ * BUILT → (submit) SUBMITTED with NCMEC's report id → (finish) FINISHED. Every state is written and
+ * acknowledged before the next call, and a referral already FINISHED is never touched again, so a
+ * retry or crash never yields a second finished report. The one window left — a crash after NCMEC
+ * opened a report and before its id was stored — leaves an unfinished report that NCMEC deletes on
+ * its own; it is never finished twice.
+ */
+final class EscalationHandler implements TransactionalLoop.Handler {
+    private static final Logger LOG = LoggerFactory.getLogger(EscalationHandler.class);
+
+    private final CyberTiplineClient ncmec;
+    private final HotlineClient hotlines;
+    private final CyberTiplineReport.Reporter reporter;
+    private final ReferralStates states;
+    private final Serde<Decision> decisions;
+    private final Clock clock;
+    private final MeterRegistry metrics;
+    private final RetryPolicy<Object> retry;
+    private final Timer knowledgeToFinished;
+
+    EscalationHandler(CyberTiplineClient ncmec, HotlineClient hotlines, CyberTiplineReport.Reporter reporter, ReferralStates states,
+                      SchemaRegistry registry, Clock clock, MeterRegistry metrics, int maxAttempts, Duration initialBackoff,
+                      Duration maxBackoff) {
+        this.ncmec = ncmec;
+        this.hotlines = hotlines;
+        this.reporter = reporter;
+        this.states = states;
+        this.decisions = Topics.DECISIONS.valueSerde(registry);
+        this.clock = clock;
+        this.metrics = metrics;
+        this.retry = RetryPolicy.builder()
+                .handleIf(failure -> failure instanceof DeliveryException d && d.isTransient())
+                .withMaxAttempts(maxAttempts)
+                .withBackoff(initialBackoff, maxBackoff)
+                .withJitter(0.2)
+                .build();
+        this.knowledgeToFinished = Timer.builder("cse_escalation_knowledge_to_finished")
+                .description("Legal clock: first confirmation (actual knowledge) to the NCMEC report finished")
+                .publishPercentileHistogram().register(metrics);
+    }
+
+    @Override
+    public List<ProducerRecord<byte[], byte[]>> handle(ConsumerRecord<byte[], byte[]> record) throws Exception {
+        Decision decision;
+        try {
+            decision = decisions.deserializer().deserialize(record.topic(), record.value());
+        } catch (RuntimeException e) {
+            throw new DeadLetterException("DESERIALIZATION", e.getMessage(), e);
+        }
+        if (decision == null) {
+            throw new DeadLetterException("NULL_VALUE", "decision record without a value");
+        }
+        for (Referral referral : decision.getReferrals()) {
+            ReferralState state = states.get(referral.getReferralId()).orElse(null);
+            if (state != null && (state.getStatus() == ReferralStatus.FINISHED || state.getStatus() == ReferralStatus.RETRACTED)) {
+                LOG.info("referral {} already {}: nothing to do", referral.getReferralId(), state.getStatus());
+                continue;
+            }
+            try {
+                if (referral.getTarget() == ReferralTarget.NCMEC) {
+                    deliverToNcmec(decision, referral, state);
+                } else {
+                    deliverToHotline(decision, referral, state);
+                }
+            } catch (DeliveryException e) {
+                ReferralState failed = next(decision, referral, state, ReferralStatus.FAILED,
+                        state == null ? null : state.getExternalReportId(), e.getMessage());
+                states.write(failed);
+                count(referral, ReferralStatus.FAILED);
+                if (e.isTransient()) {
+                    // retries exhausted: let the loop retry the record, then dead-letter it; state FAILED carries the report id
+                    throw e;
+                }
+                throw new DeadLetterException("REFERRAL_REFUSED", "referral " + referral.getReferralId() + ": " + e.getMessage(), e);
+            }
+        }
+        return List.of();
+    }
+
+    private void deliverToNcmec(Decision decision, Referral referral, ReferralState state) throws Exception {
+        String reportId = state == null ? null : state.getExternalReportId();
+        if (reportId == null) {
+            String xml = CyberTiplineReport.build(decision, referral, reporter,
+                    states.finishedReportIds(decision.getAccountId(), referral.getReferralId()));
+            state = next(decision, referral, state, ReferralStatus.BUILT, null, null);
+            states.write(state);
+            reportId = withRetry(() -> ncmec.submit(xml));
+            state = next(decision, referral, state, ReferralStatus.SUBMITTED, reportId, null);
+            states.write(state);
+            count(referral, ReferralStatus.SUBMITTED);
+            LOG.info("referral {} submitted as NCMEC report {}", referral.getReferralId(), reportId);
+        }
+        String submitted = reportId;
+        withRetry(() -> {
+            ncmec.finish(submitted);
+            return null;
+        });
+        states.write(next(decision, referral, state, ReferralStatus.FINISHED, reportId, null));
+        count(referral, ReferralStatus.FINISHED);
+        if (decision.getKnowledgeAt() != null) {
+            knowledgeToFinished.record(Duration.between(decision.getKnowledgeAt(), clock.instant()));
+        }
+        LOG.info("referral {} finished: NCMEC report {} for account {}", referral.getReferralId(), reportId, decision.getAccountId());
+    }
+
+    private void deliverToHotline(Decision decision, Referral referral, ReferralState state) throws Exception {
+        state = next(decision, referral, state, ReferralStatus.BUILT, null, null);
+        states.write(state);
+        String reference = withRetry(() -> hotlines.deliver(decision, referral));
+        states.write(next(decision, referral, state, ReferralStatus.FINISHED, reference, null));
+        count(referral, ReferralStatus.FINISHED);
+        LOG.info("referral {} delivered to the {} hotline", referral.getReferralId(), referral.getHostingCountry());
+    }
+
+    private <T> T withRetry(CheckedSupplier<T> call) throws DeliveryException, InterruptedException {
+        try {
+            return Failsafe.with(retry).get(call);
+        } catch (FailsafeException e) {
+            if (e.getCause() instanceof DeliveryException delivery) {
+                throw delivery;
+            }
+            if (e.getCause() instanceof InterruptedException interrupted) {
+                throw interrupted;
+            }
+            throw e;
+        }
+    }
+
+    private ReferralState next(Decision decision, Referral referral, ReferralState previous, ReferralStatus status,
+                               String externalId, String error) {
+        return ReferralState.newBuilder()
+                .setReferralId(referral.getReferralId())
+                .setDecisionId(decision.getDecisionId())
+                .setIncidentId(decision.getIncidentId())
+                .setAccountId(decision.getAccountId())
+                .setTarget(referral.getTarget())
+                .setStatus(status)
+                .setExternalReportId(externalId)
+                .setHostingCountry(referral.getHostingCountry())
+                .setAttempts(previous == null ? 1 : previous.getAttempts() + (status == ReferralStatus.BUILT ? 1 : 0))
+                .setKnowledgeAt(decision.getKnowledgeAt())
+                .setUpdatedAt(clock.instant())
+                .setError(error)
+                .build();
+    }
+
+    private void count(Referral referral, ReferralStatus status) {
+        Counter.builder("cse_escalation_referrals").tag("target", referral.getTarget().name()).tag("status", status.name())
+                .register(metrics).increment();
+    }
+}
