@@ -18,6 +18,8 @@ import org.slf4j.LoggerFactory;
 final class ChildProcess implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChildProcess.class);
 
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
+
     private final String name;
     private final Process process;
     private final Path logFile;
@@ -32,6 +34,11 @@ final class ChildProcess implements AutoCloseable {
     static ChildProcess startJava(String name, List<String> classpath, List<String> jvmArgs, String mainClass,
                                   List<String> args, Path workDir, Path logFile) {
         List<String> command = new ArrayList<>();
+        // Own session: a Ctrl-C in the terminal reaches only the parent, whose shutdown hook then stops
+        // services before the broker and registry. The watchdog covers a parent that dies without hooks.
+        if (Files.isExecutable(SETSID)) {
+            command.add(SETSID.toString());
+        }
         command.add(javaExecutable());
         command.addAll(jvmArgs);
         List<String> fullClasspath = new ArrayList<>(classpath);

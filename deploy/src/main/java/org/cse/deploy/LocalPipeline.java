@@ -1,0 +1,183 @@
+package org.cse.deploy;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.cse.classifier.ClassifierConfig;
+import org.cse.classifier.ClassifierService;
+import org.cse.enforcement.EnforcementConfig;
+import org.cse.enforcement.EnforcementService;
+import org.cse.escalation.EscalationConfig;
+import org.cse.escalation.EscalationService;
+import org.cse.intake.IntakeConfig;
+import org.cse.intake.IntakeService;
+import org.cse.localstack.LocalStack;
+import org.cse.localstack.sandbox.CyberTiplineSandbox;
+import org.cse.localstack.sandbox.HotlineSandbox;
+import org.cse.localstack.sandbox.PlatformSandbox;
+import org.cse.runtime.Env;
+import org.cse.runtime.Service;
+
+/**
+ * The four services, in one JVM, wired to a {@link LocalStack} and to sandboxes of the platform,
+ * NCMEC and a hotline through the same environment variables a deployment sets. Used by the local
+ * run and the end-to-end tests, so what the tests prove is what the local run shows.
+ */
+public final class LocalPipeline implements AutoCloseable {
+    public static final String PLATFORM_TOKEN = "local-platform-token";
+    public static final String NCMEC_USER = "local-esp";
+    public static final String NCMEC_PASSWORD = "local-esp-password";
+    public static final String HOTLINE_TOKEN = "local-hotline-token";
+
+    private final LocalStack stack;
+    private final Path stateDir;
+    private final PlatformSandbox platform = new PlatformSandbox(PLATFORM_TOKEN);
+    private final CyberTiplineSandbox ncmec = new CyberTiplineSandbox(NCMEC_USER, NCMEC_PASSWORD);
+    private final HotlineSandbox hotline = new HotlineSandbox(HOTLINE_TOKEN);
+    private final String suffix = UUID.randomUUID().toString().substring(0, 8);
+    private IntakeService intake;
+    private ClassifierService classifier;
+    private EnforcementService enforcement;
+    private EscalationService escalation;
+
+    private LocalPipeline(LocalStack stack) {
+        this.stack = stack;
+        try {
+            this.stateDir = Files.createTempDirectory("cse-pipeline-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts every service against the stack and waits until all are ready. */
+    public static LocalPipeline start(LocalStack stack, Duration readyTimeout) {
+        LocalPipeline pipeline = new LocalPipeline(stack);
+        try {
+            pipeline.startServices();
+            pipeline.awaitReady(readyTimeout);
+            return pipeline;
+        } catch (RuntimeException e) {
+            pipeline.close();
+            throw e;
+        }
+    }
+
+    /** The environment a deployment would give the services, pointing at the stack and the sandboxes. */
+    public Map<String, String> environment() {
+        Map<String, String> env = new HashMap<>();
+        env.put("KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers());
+        env.put("SCHEMA_REGISTRY_URL", stack.schemaRegistryUrl());
+        env.put("INTAKE_HTTP_HOST", "127.0.0.1");
+        env.put("INTAKE_HTTP_PORT", "0");
+        env.put("INTAKE_STATE_DIR", stateDir.resolve("intake").toString());
+        env.put("INTAKE_APPLICATION_ID", "cse-intake-" + suffix);
+        env.put("CLASSIFIER_HTTP_HOST", "127.0.0.1");
+        env.put("CLASSIFIER_HTTP_PORT", "0");
+        env.put("CLASSIFIER_STATE_DIR", stateDir.resolve("classifier").toString());
+        env.put("CLASSIFIER_APPLICATION_ID", "cse-classifier-" + suffix);
+        env.put("ENFORCEMENT_HTTP_HOST", "127.0.0.1");
+        env.put("ENFORCEMENT_HTTP_PORT", "0");
+        env.put("ENFORCEMENT_GROUP_ID", "cse-enforcement-" + suffix);
+        env.put("PLATFORM_API_URL", platform.baseUrl());
+        env.put("PLATFORM_API_TOKEN", PLATFORM_TOKEN);
+        env.put("ESCALATION_HTTP_HOST", "127.0.0.1");
+        env.put("ESCALATION_HTTP_PORT", "0");
+        env.put("ESCALATION_GROUP_ID", "cse-escalation-" + suffix);
+        env.put("NCMEC_API_URL", ncmec.apiUrl());
+        env.put("NCMEC_USERNAME", NCMEC_USER);
+        env.put("NCMEC_PASSWORD", NCMEC_PASSWORD);
+        env.put("NCMEC_REPORTER_FIRST_NAME", "Trust");
+        env.put("NCMEC_REPORTER_LAST_NAME", "Safety");
+        env.put("NCMEC_REPORTER_EMAIL", "cse-reports@platform.invalid");
+        env.put("ESP_SERVICE_NAME", "Platform (local)");
+        env.put("INHOPE_DEFAULT_HOTLINE_URL", hotline.baseUrl());
+        env.put("INHOPE_TOKEN", HOTLINE_TOKEN);
+        env.put("KAFKA_COMMIT_INTERVAL_MS", "100");
+        return env;
+    }
+
+    private void startServices() {
+        Env env = new Env(environment());
+        classifier = new ClassifierService(ClassifierConfig.from(env));
+        enforcement = new EnforcementService(EnforcementConfig.from(env));
+        escalation = new EscalationService(EscalationConfig.from(env));
+        intake = new IntakeService(IntakeConfig.from(env));
+        classifier.start();
+        enforcement.start();
+        escalation.start();
+        intake.start();
+    }
+
+    private void awaitReady(Duration timeout) {
+        Instant deadline = Instant.now().plus(timeout);
+        while (!services().stream().allMatch(Service::isReady)) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new IllegalStateException("services not ready within " + timeout + ": " + readiness());
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
+    }
+
+    public String readiness() {
+        return "intake=" + intake.isReady() + " classifier=" + classifier.isReady() + " enforcement=" + enforcement.isReady()
+                + " escalation=" + escalation.isReady();
+    }
+
+    private List<Service> services() {
+        return List.of(intake, classifier, enforcement, escalation);
+    }
+
+    public String intakeUrl() {
+        return "http://127.0.0.1:" + intake.httpPort();
+    }
+
+    public Map<String, Integer> httpPorts() {
+        return Map.of("intake-service", intake.httpPort(), "classifier-stream", classifier.httpPort(),
+                "enforcement-service", enforcement.httpPort(), "escalation-service", escalation.httpPort());
+    }
+
+    public PlatformSandbox platform() {
+        return platform;
+    }
+
+    public CyberTiplineSandbox ncmec() {
+        return ncmec;
+    }
+
+    public HotlineSandbox hotline() {
+        return hotline;
+    }
+
+    public LocalStack stack() {
+        return stack;
+    }
+
+    /** Shutdown order: intake first (no new input), then the consumers, then the sandboxes. */
+    @Override
+    public void close() {
+        for (Service service : new Service[] {intake, classifier, enforcement, escalation}) {
+            if (service != null) {
+                try {
+                    service.close();
+                } catch (RuntimeException e) {
+                    System.err.println("error stopping a service: " + e);
+                }
+            }
+        }
+        platform.close();
+        ncmec.close();
+        hotline.close();
+    }
+}

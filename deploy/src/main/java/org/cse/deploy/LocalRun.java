@@ -1,0 +1,53 @@
+package org.cse.deploy;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import org.cse.localstack.LocalStack;
+
+/**
+ * The whole pipeline on this machine: a real Kafka broker and schema registry, sandboxes of the
+ * platform, NCMEC and a hotline, the four services, sample traffic, and what happens told in plain
+ * words. Ctrl-C stops everything.
+ */
+public final class LocalRun {
+    private LocalRun() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        // The services log JSON for machines; here a person is reading: plain text, errors only, the narration says the rest.
+        System.setProperty("LOG_FORMAT", System.getenv().getOrDefault("LOG_FORMAT", "plain"));
+        System.setProperty("LOG_LEVEL", System.getenv().getOrDefault("LOG_LEVEL", "ERROR"));
+        System.setProperty("LOG_LEVEL_KAFKA", System.getenv().getOrDefault("LOG_LEVEL_KAFKA", "ERROR"));
+        System.setProperty("LOG_LEVEL_STREAMS", System.getenv().getOrDefault("LOG_LEVEL_STREAMS", "WARN"));
+        PrintStream out = System.out;
+        Instant started = Instant.now();
+        out.println("Starting the CSE enforcement pipeline locally (Kafka broker, schema registry, sandboxes, 4 services)...");
+        LocalStack stack = LocalStack.start();
+        out.printf("  Kafka broker   %s (KRaft, pid %d)%n", stack.bootstrapServers(), stack.broker().pid());
+        out.printf("  Schema registry %s (Apicurio, pid %d)%n", stack.schemaRegistryUrl(), stack.registry().pid());
+        LocalPipeline pipeline = LocalPipeline.start(stack, Duration.ofMinutes(2));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Narrator narrator = new Narrator(stack.bootstrapServers(), stack.registryClient(), out);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            out.println("Stopping: intake, classifier, enforcement, escalation, sandboxes, registry, broker...");
+            narrator.close();
+            pipeline.close();
+            stack.close();
+            out.println("Stopped. No broker, registry or service process is left running.");
+            stopped.countDown();
+        }, "local-run-shutdown"));
+        out.printf("  Platform sandbox %s   NCMEC sandbox %s   Hotline sandbox %s%n", pipeline.platform().baseUrl(),
+                pipeline.ncmec().apiUrl(), pipeline.hotline().baseUrl());
+        pipeline.httpPorts().forEach((service, port) -> out.printf("  %-20s http://127.0.0.1:%d  (/health/ready, /metrics)%n",
+                service, port));
+        out.printf("Ready in %.1f s. Sending sample traffic; what happens follows.%n",
+                Duration.between(started, Instant.now()).toMillis() / 1000.0);
+        narrator.start();
+        SampleTraffic.send(pipeline.intakeUrl(), stack.bootstrapServers(), out);
+        out.println("Post your own: curl -H 'Content-Type: application/json' -d @report.json " + pipeline.intakeUrl()
+                + "/v1/reports   (Ctrl-C stops everything)");
+        stopped.await();
+    }
+}
