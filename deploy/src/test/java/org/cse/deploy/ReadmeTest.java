@@ -1,0 +1,38 @@
+package org.cse.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.cse.schemas.Topic;
+import org.cse.schemas.Topics;
+import org.junit.jupiter.api.Test;
+
+/** The README's topic table must say what the catalogue says: operators read the README at 3 a.m. */
+class ReadmeTest {
+    @Test
+    void topicTableMatchesTheCatalogue() throws Exception {
+        String readme = Files.readString(Path.of("..", "README.md"));
+
+        for (Topic<?, ?> topic : Topics.ALL) {
+            String row = readme.lines().filter(line -> line.startsWith("| `" + topic.name() + "` |")).findFirst()
+                    .orElseThrow(() -> new AssertionError("README has no row for topic " + topic.name()));
+            String[] cells = row.split("\\|");
+            assertThat(cells[3].trim()).as(topic.name() + " partitions").isEqualTo(Integer.toString(topic.partitions()));
+            assertThat(cells[4].trim()).as(topic.name() + " cleanup").isEqualTo(topic.cleanup().name().toLowerCase());
+            if (topic.cleanup() == Topic.Cleanup.DELETE) {
+                assertThat(cells[5].trim()).as(topic.name() + " retention").isEqualTo(topic.retention().toDays() + " days");
+            }
+        }
+        assertThat(readme.lines().filter(line -> line.startsWith("| `cse.")).count()).isEqualTo(Topics.ALL.size());
+    }
+
+    @Test
+    void ciRunsTheReadmeTestCommand() throws Exception {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        String ci = Files.readString(Path.of("..", ".ci", "run"));
+
+        assertThat(readme).contains("./mvnw -B verify");
+        assertThat(ci).contains("./mvnw -B verify");
+    }
+}
