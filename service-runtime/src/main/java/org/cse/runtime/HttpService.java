@@ -106,29 +106,38 @@ public final class HttpService implements AutoCloseable {
         }
     }
 
+    /** Oversized bodies up to this size are read and discarded, so that the client reliably sees the 413. */
+    private static final long DRAIN_LIMIT = 64L * 1024 * 1024;
+
     /**
      * Reads at most {@code limit} bytes of the request body; returns null when the body is larger, so
-     * that an oversized request is refused without being held in memory.
+     * that an oversized request is refused without being held in memory. The rest of an oversized body
+     * is read and discarded (up to 64 MiB; past that the connection is closed), because a server that
+     * answers before reading the request makes HTTP/1.1 clients lose the answer.
      */
     public static byte[] readBody(HttpExchange exchange, int limit) throws IOException {
         String declared = exchange.getRequestHeaders().getFirst("Content-Length");
-        if (declared != null) {
-            try {
-                if (Long.parseLong(declared.trim()) > limit) {
-                    return null;
-                }
-            } catch (NumberFormatException e) {
-                return null;
-            }
-        }
         try (InputStream in = exchange.getRequestBody()) {
-            byte[] body = in.readNBytes(limit + 1);
-            if (body.length > limit) {
-                // drain (bounded by the transfer) so the connection can answer
-                in.transferTo(OutputStream.nullOutputStream());
-                return null;
+            boolean declaredTooLarge = declared != null && !declared.trim().matches("\\d{1,18}")
+                    || declared != null && Long.parseLong(declared.trim()) > limit;
+            byte[] body = declaredTooLarge ? null : in.readNBytes(limit + 1);
+            if (body != null && body.length <= limit) {
+                return body;
             }
-            return body;
+            drain(exchange, in);
+            return null;
+        }
+    }
+
+    private static void drain(HttpExchange exchange, InputStream in) throws IOException {
+        byte[] buffer = new byte[64 * 1024];
+        long discarded = 0;
+        for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
+            discarded += read;
+            if (discarded > DRAIN_LIMIT) {
+                exchange.getResponseHeaders().set("Connection", "close");
+                return;
+            }
         }
     }
 }
