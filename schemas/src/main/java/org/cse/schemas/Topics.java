@@ -43,6 +43,9 @@ public final class Topics {
             "Account created (identifier hashes) and prior strikes, from the platform.");
     public static final Topic<String, Decision> DECISIONS = Topic.avro("cse.decisions.v1", Decision.class,
             ACCOUNT_PARTITIONS, Topic.Cleanup.DELETE, DAYS_400, "Enforcement decisions with actions, referrals and audit fields.");
+    public static final Topic<String, Decision> SHADOW_DECISIONS = Topic.avro("cse.decisions.shadow.v1", Decision.class,
+            ACCOUNT_PARTITIONS, Topic.Cleanup.DELETE, DAYS_30,
+            "Decisions of a candidate policy running beside the live one; never enforced.");
     public static final Topic<String, ActionOutcome> ENFORCEMENT_OUTCOMES = Topic.avro("cse.enforcement.outcomes.v1",
             ActionOutcome.class, ACCOUNT_PARTITIONS, Topic.Cleanup.DELETE, DAYS_400, "Outcome of each account action.");
     public static final Topic<String, BannedIdentifier> BANNED_IDENTIFIERS = Topic.avro("cse.bans.identifiers.v1",
@@ -60,7 +63,7 @@ public final class Topics {
 
     /** Every topic, in the order of the flow. */
     public static final List<Topic<?, ?>> ALL = List.of(REPORTS_RAW, REPORTS_RAW_DLQ, REPORTS, REVIEW_REQUESTS, VERDICTS,
-            APPEALS, ACCOUNT_EVENTS, DECISIONS, ENFORCEMENT_OUTCOMES, BANNED_IDENTIFIERS, REFERRALS, CLASSIFIER_DLQ,
+            APPEALS, ACCOUNT_EVENTS, DECISIONS, SHADOW_DECISIONS, ENFORCEMENT_OUTCOMES, BANNED_IDENTIFIERS, REFERRALS, CLASSIFIER_DLQ,
             ENFORCEMENT_DLQ, ESCALATION_DLQ);
 
     private Topics() {

@@ -1,0 +1,241 @@
+package org.cse.classifier;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.cse.events.Category;
+import org.cse.events.ReporterKind;
+
+/**
+ * A validated policy version, loaded from a YAML file (see {@code policy/cse-policy.yaml}). Loading
+ * refuses an unknown category or key, a missing field and a contradictory rule, naming the line.
+ *
+ * @param version recorded on every decision
+ * @param incidentWindow reports about the same content within this window are one incident
+ * @param highPriorityCategories unconfirmed claims of these get a HIGH priority review
+ * @param highPriorityScore a classifier score above this gets a HIGH priority review
+ * @param verifiedMatches reporter kinds whose verified-list match confirms, and the category it implies
+ * @param categories the rule of every category
+ */
+public record PolicyDefinition(String version, Duration incidentWindow, Set<Category> highPriorityCategories,
+                               double highPriorityScore, Map<ReporterKind, Category> verifiedMatches,
+                               Map<Category, CategoryRule> categories) {
+
+    /** What the policy says about one category. */
+    public record CategoryRule(Category category, boolean depictsOrLinks, boolean noMaliceAllowed, Ncmec ncmec,
+                               Set<String> inhopeUnlessHostedIn) {
+        public boolean referredToNcmec() {
+            return ncmec != null;
+        }
+
+        public boolean referredToInhope() {
+            return inhopeUnlessHostedIn != null;
+        }
+    }
+
+    /** How NCMEC receives a category. */
+    public record Ncmec(String incidentType, List<String> reportAnnotations, List<String> fileAnnotations,
+                        String escalateToHighPriority) {}
+
+    static final Set<String> NCMEC_INCIDENT_TYPES = Set.of(
+            "Child Pornography (possession, manufacture, and distribution)", "Child Sex Trafficking", "Child Sex Tourism",
+            "Child Sexual Molestation", "Misleading Domain Name", "Misleading Words or Digital Images on the Internet",
+            "Online Enticement of Children for Sexual Acts", "Unsolicited Obscene Material Sent to a Child");
+    static final Set<String> REPORT_ANNOTATIONS = Set.of("sextortion", "csamSolicitation", "minorToMinorInteraction", "spam",
+            "sadisticOnlineExploitation");
+    static final Set<String> FILE_ANNOTATIONS = Set.of("animeDrawingVirtualHentai", "potentialMeme", "viral",
+            "possibleSelfProduction", "physicalHarm", "violenceGore", "bestiality", "liveStreaming", "infant", "generativeAi");
+
+    public CategoryRule rule(Category category) {
+        return categories.get(category);
+    }
+
+    /** The policy shipped with the classifier. */
+    public static PolicyDefinition bundled() {
+        try (InputStream in = PolicyDefinition.class.getResourceAsStream("/policy/cse-policy.yaml")) {
+            return parse(in, "policy/cse-policy.yaml");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static PolicyDefinition load(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return parse(in, file.toString());
+        } catch (IOException e) {
+            throw new PolicyException(file + ": cannot read the policy file: " + e.getMessage());
+        }
+    }
+
+    public static PolicyDefinition parse(InputStream in, String source) {
+        YamlTree.Node root = YamlTree.parse(in, source);
+        Map<String, YamlTree.Node> top = root.map("the policy");
+        allowOnly(top, root, "the policy", "version", "incidentWindow", "review", "verifiedMatches", "categories");
+
+        String version = required(top, root, "version").text("version");
+        YamlTree.Node windowNode = required(top, root, "incidentWindow");
+        Duration window;
+        try {
+            window = Duration.parse(windowNode.text("incidentWindow"));
+        } catch (DateTimeParseException e) {
+            throw windowNode.error("incidentWindow must be an ISO-8601 duration like P30D");
+        }
+        if (window.isNegative() || window.isZero()) {
+            throw windowNode.error("incidentWindow must be positive");
+        }
+
+        YamlTree.Node reviewNode = required(top, root, "review");
+        Map<String, YamlTree.Node> review = reviewNode.map("review");
+        allowOnly(review, reviewNode, "review", "highPriorityCategories", "highPriorityScore");
+        Set<Category> highPriority = EnumSet.noneOf(Category.class);
+        for (YamlTree.Node node : required(review, reviewNode, "highPriorityCategories").list("review.highPriorityCategories")) {
+            highPriority.add(category(node));
+        }
+        YamlTree.Node scoreNode = required(review, reviewNode, "highPriorityScore");
+        double score;
+        try {
+            score = Double.parseDouble(scoreNode.text("review.highPriorityScore"));
+        } catch (NumberFormatException e) {
+            throw scoreNode.error("review.highPriorityScore must be a number");
+        }
+        if (score < 0 || score > 1) {
+            throw scoreNode.error("review.highPriorityScore must be between 0 and 1");
+        }
+
+        YamlTree.Node matchesNode = required(top, root, "verifiedMatches");
+        Map<ReporterKind, Category> matches = new EnumMap<>(ReporterKind.class);
+        for (Map.Entry<String, YamlTree.Node> entry : matchesNode.map("verifiedMatches").entrySet()) {
+            ReporterKind kind;
+            try {
+                kind = ReporterKind.valueOf(entry.getKey());
+            } catch (IllegalArgumentException e) {
+                throw matchesNode.keyError(entry.getKey(), "unknown reporter kind " + entry.getKey() + " in verifiedMatches");
+            }
+            if (kind != ReporterKind.HASH_MATCH && kind != ReporterKind.URL_MATCH) {
+                throw matchesNode.keyError(entry.getKey(), "verifiedMatches: only HASH_MATCH and URL_MATCH confirm without review, not " + kind);
+            }
+            matches.put(kind, category(entry.getValue()));
+        }
+
+        YamlTree.Node categoriesNode = required(top, root, "categories");
+        Map<Category, CategoryRule> rules = new EnumMap<>(Category.class);
+        for (Map.Entry<String, YamlTree.Node> entry : categoriesNode.map("categories").entrySet()) {
+            Category category;
+            try {
+                category = Category.valueOf(entry.getKey());
+            } catch (IllegalArgumentException e) {
+                throw categoriesNode.keyError(entry.getKey(), "unknown category " + entry.getKey());
+            }
+            rules.put(category, categoryRule(category, entry.getValue()));
+        }
+        for (Category category : Category.values()) {
+            if (!rules.containsKey(category)) {
+                throw categoriesNode.error("categories: no rule for " + category + " (every category needs one)");
+            }
+        }
+        return new PolicyDefinition(version, window, Set.copyOf(highPriority), score, Map.copyOf(matches), Map.copyOf(rules));
+    }
+
+    private static CategoryRule categoryRule(Category category, YamlTree.Node node) {
+        String where = "categories." + category;
+        Map<String, YamlTree.Node> fields = node.map(where);
+        allowOnly(fields, node, where, "depictsOrLinks", "noMaliceAllowed", "ncmec", "inhopeUnlessHostedIn");
+        boolean depicts = bool(required(fields, node, "depictsOrLinks"), where + ".depictsOrLinks");
+        boolean noMalice = bool(required(fields, node, "noMaliceAllowed"), where + ".noMaliceAllowed");
+        Ncmec ncmec = null;
+        YamlTree.Node ncmecNode = fields.get("ncmec");
+        if (ncmecNode != null) {
+            Map<String, YamlTree.Node> n = ncmecNode.map(where + ".ncmec");
+            allowOnly(n, ncmecNode, where + ".ncmec", "incidentType", "reportAnnotations", "fileAnnotations", "escalateToHighPriority");
+            YamlTree.Node typeNode = required(n, ncmecNode, "incidentType");
+            String type = typeNode.text(where + ".ncmec.incidentType");
+            if (!NCMEC_INCIDENT_TYPES.contains(type)) {
+                throw typeNode.error(where + ".ncmec.incidentType '" + type + "' is not one of NCMEC's incident types");
+            }
+            ncmec = new Ncmec(type, flags(n.get("reportAnnotations"), REPORT_ANNOTATIONS, where + ".ncmec.reportAnnotations"),
+                    flags(n.get("fileAnnotations"), FILE_ANNOTATIONS, where + ".ncmec.fileAnnotations"),
+                    n.get("escalateToHighPriority") == null ? null : n.get("escalateToHighPriority").text(where + ".ncmec.escalateToHighPriority"));
+        }
+        Set<String> inhope = null;
+        YamlTree.Node inhopeNode = fields.get("inhopeUnlessHostedIn");
+        if (inhopeNode != null) {
+            inhope = Set.copyOf(inhopeNode.list(where + ".inhopeUnlessHostedIn").stream().map(c -> {
+                String code = c.text(where + ".inhopeUnlessHostedIn");
+                if (!code.matches("[A-Z]{2}")) {
+                    throw c.error(where + ".inhopeUnlessHostedIn: '" + code + "' is not an ISO country code");
+                }
+                return code;
+            }).toList());
+        }
+        // Contradictions: rules the law or the policy text cannot both hold.
+        if (depicts && ncmec == null) {
+            throw node.error(where + ": depicting or linking content must be referred to NCMEC (ncmec is missing)");
+        }
+        if (inhope != null && !depicts) {
+            throw inhopeNode.error(where + ": INHOPE referrals are for depicting or linking content only");
+        }
+        if (ncmec != null && ncmec.fileAnnotations().contains("potentialMeme")) {
+            throw ncmecNode.error(where + ".ncmec.fileAnnotations: potentialMeme is set by the no-malice path, not per category");
+        }
+        return new CategoryRule(category, depicts, noMalice, ncmec, inhope);
+    }
+
+    private static List<String> flags(YamlTree.Node node, Set<String> allowed, String where) {
+        List<String> flags = new ArrayList<>();
+        if (node == null) {
+            return flags;
+        }
+        for (YamlTree.Node flag : node.list(where)) {
+            String text = flag.text(where);
+            if (!allowed.contains(text)) {
+                throw flag.error(where + ": unknown flag " + text);
+            }
+            flags.add(text);
+        }
+        return List.copyOf(flags);
+    }
+
+    private static Category category(YamlTree.Node node) {
+        String text = node.text("a category");
+        try {
+            return Category.valueOf(text);
+        } catch (IllegalArgumentException e) {
+            throw node.error("unknown category " + text);
+        }
+    }
+
+    private static boolean bool(YamlTree.Node node, String where) {
+        String text = node.text(where);
+        if (!text.equals("true") && !text.equals("false")) {
+            throw node.error(where + " must be true or false");
+        }
+        return Boolean.parseBoolean(text);
+    }
+
+    private static YamlTree.Node required(Map<String, YamlTree.Node> map, YamlTree.Node parent, String key) {
+        YamlTree.Node node = map.get(key);
+        if (node == null || node.value() == null) {
+            throw parent.error("missing required field " + key);
+        }
+        return node;
+    }
+
+    private static void allowOnly(Map<String, YamlTree.Node> map, YamlTree.Node parent, String where, String... keys) {
+        List<String> allowed = List.of(keys);
+        for (Map.Entry<String, YamlTree.Node> entry : map.entrySet()) {
+            if (!allowed.contains(entry.getKey())) {
+                throw parent.keyError(entry.getKey(), "unknown field " + entry.getKey() + " in " + where + "; expected one of " + allowed);
+            }
+        }
+    }
+}
