@@ -14,8 +14,9 @@ public final class Ids {
     private Ids() {
     }
 
-    public static String incident(String accountId, String firstContentKey) {
-        return "inc-" + digest(accountId + "\u0000" + firstContentKey);
+    /** An incident: the account, the first content key, and the report that opened it. */
+    public static String incident(String accountId, String firstContentKey, String firstReportId) {
+        return "inc-" + digest(accountId + "\u0000" + firstContentKey + "\u0000" + firstReportId);
     }
 
     public static String decision(String incidentId) {
@@ -24,6 +25,18 @@ public final class Ids {
 
     public static String reviewRequest(String incidentId) {
         return "rev-" + incidentId.substring("inc-".length());
+    }
+
+    public static String appealReview(String appealId) {
+        return "rev-appeal-" + digest(appealId);
+    }
+
+    public static String appealDecision(String appealId) {
+        return "dec-appeal-" + digest(appealId);
+    }
+
+    public static String banEvasionDecision(String accountEventId) {
+        return "dec-evasion-" + digest(accountEventId);
     }
 
     public static String action(String decisionId, ActionType type) {

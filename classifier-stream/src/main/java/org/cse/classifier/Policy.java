@@ -1,10 +1,14 @@
 package org.cse.classifier;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.apache.avro.specific.SpecificRecord;
 import org.cse.events.AccountEvent;
 import org.cse.events.AccountEventType;
@@ -12,6 +16,7 @@ import org.cse.events.AccountState;
 import org.cse.events.AccountStatus;
 import org.cse.events.Action;
 import org.cse.events.ActionType;
+import org.cse.events.Appeal;
 import org.cse.events.Category;
 import org.cse.events.ConfirmationSource;
 import org.cse.events.ContentRef;
@@ -19,6 +24,7 @@ import org.cse.events.Decision;
 import org.cse.events.Identifier;
 import org.cse.events.Incident;
 import org.cse.events.IncidentState;
+import org.cse.events.Intent;
 import org.cse.events.Priority;
 import org.cse.events.Referral;
 import org.cse.events.ReferralTarget;
@@ -28,165 +34,362 @@ import org.cse.events.ReviewReason;
 import org.cse.events.ReviewRequest;
 import org.cse.events.Strike;
 import org.cse.events.ThirdPartyUrl;
+import org.cse.events.Verdict;
 
 /**
- * The enforcement policy as pure functions over records: given an account's history and one input,
- * the new history and the records to emit. No Kafka here; the topology only moves records.
- *
- * <p>This version applies the confirmed-match rows of POLICY.md (a verified hash or URL match confirms,
- * with malicious intent) and routes every unconfirmed report to review, one request per incident.
+ * The decision table of POLICY.md as pure functions: given an account's history and one input (a
+ * report, a verdict, an appeal, an account event), the new history and the records to emit, or a
+ * rejection with its reason. The rules' data come from a {@link PolicyDefinition} (the policy file);
+ * no Kafka here, so every row is testable directly.
  */
 public final class Policy {
-    static final String VERSION = "2026-11-25.1";
     static final int MAX_INCIDENTS = 200;
     static final int MAX_REPORTS_PER_INCIDENT = 1000;
-    static final int MAX_RECENT_DECISIONS = 20;
+    static final int MAX_CONTENT_PER_INCIDENT = 100;
+    static final int MAX_RECENT_DECISIONS = 50;
 
-    /** The history after the input and what to emit, in order. */
-    public record Evaluation(AccountState state, List<SpecificRecord> outputs) {}
+    /** Rule ids: the row of the decision table that fired. */
+    public static final String CONFIRMED_MALICIOUS = "confirmed-malicious";
+    public static final String NO_MALICE_NOT_ALLOWED = "no-malice-not-allowed-for-category";
+    public static final String NO_MALICE_FIRST = "no-malice-first-violation";
+    public static final String REPEAT_VIOLATION = "repeat-violation";
+    public static final String ALREADY_SUSPENDED = "already-suspended";
+    public static final String NOT_A_VIOLATION = "not-a-violation";
+    public static final String APPEAL_UPHELD = "appeal-upheld";
+    public static final String APPEAL_OVERTURNED = "appeal-overturned";
+    public static final String BAN_EVASION = "ban-evasion";
 
-    private final double highPriorityScore;
+    /** The history after the input and what to emit, in order; or why the input is refused (history unchanged). */
+    public record Evaluation(AccountState state, List<SpecificRecord> outputs, Rejection rejection) {
+        static Evaluation of(AccountState state, List<SpecificRecord> outputs) {
+            return new Evaluation(state, outputs, null);
+        }
+    }
 
-    public Policy(double highPriorityScore) {
-        this.highPriorityScore = highPriorityScore;
+    /** Why an input is refused: it goes to the dead-letter topic with these. */
+    public record Rejection(String reason, String detail) {}
+
+    private final PolicyDefinition definition;
+
+    public Policy(PolicyDefinition definition) {
+        this.definition = definition;
     }
 
     public String version() {
-        return VERSION;
+        return definition.version();
+    }
+
+    public PolicyDefinition definition() {
+        return definition;
     }
 
     public static AccountState newAccount(String accountId) {
         return AccountState.newBuilder().setAccountId(accountId).build();
     }
 
+    // ---------------------------------------------------------------- reports
+
     public Evaluation onReport(AccountState previous, Report report, Instant now) {
-        AccountState state = previous == null ? newAccount(report.getAccountId()) : AccountState.newBuilder(previous).build();
+        AccountState state = copy(previous, report.getAccountId());
         List<String> keys = contentKeys(report);
         List<Incident> incidents = new ArrayList<>(state.getIncidents());
-        Incident incident = incidents.stream().filter(i -> overlaps(i, keys)).findFirst().orElse(null);
-        boolean confirmed = isConfirmedMatch(report);
-        List<SpecificRecord> outputs = new ArrayList<>();
-
-        if (incident == null) {
+        int index = findIncident(incidents, keys, report.getReportedAt());
+        boolean opened = index < 0;
+        Incident incident;
+        if (opened) {
             incident = Incident.newBuilder()
-                    .setIncidentId(Ids.incident(report.getAccountId(), keys.get(0)))
+                    .setIncidentId(Ids.incident(report.getAccountId(), keys.get(0), report.getReportId()))
                     .setContentKeys(keys)
                     .setReportIds(List.of(report.getReportId()))
                     .setState(IncidentState.UNDER_REVIEW)
                     .setFirstReportedAt(report.getReportedAt())
                     .setLastReportedAt(report.getReportedAt())
+                    .setClaimedCategory(report.getClaimedCategory())
+                    .setContent(bounded(report.getContent(), MAX_CONTENT_PER_INCIDENT))
+                    .setThirdPartyUrls(bounded(report.getThirdPartyUrls(), MAX_CONTENT_PER_INCIDENT))
                     .build();
             incidents.add(incident);
-            if (!confirmed) {
+            index = incidents.size() - 1;
+        } else {
+            incident = attach(incidents.get(index), report, keys);
+            incidents.set(index, incident);
+        }
+        state.setIncidents(incidents);
+
+        List<SpecificRecord> outputs = new ArrayList<>();
+        ReporterKind kind = report.getReporter().getKind();
+        Category matchCategory = definition.verifiedMatches().get(kind);
+        boolean confirmed = matchCategory != null && report.getReporter().getMatchListVerified();
+        if (incident.getState() == IncidentState.UNDER_REVIEW) {
+            if (confirmed) {
+                Category category = report.getClaimedCategory() != null ? report.getClaimedCategory() : matchCategory;
+                ConfirmationSource source = kind == ReporterKind.URL_MATCH ? ConfirmationSource.VERIFIED_URL_MATCH
+                        : ConfirmationSource.VERIFIED_HASH_MATCH;
+                // Only a reviewer can find that there was no malicious intent: a match counts as malicious.
+                outputs.add(decide(state, index, category, true, source, report.getReceivedAt(), now));
+            } else if (opened) {
                 outputs.add(reviewRequest(incident, report, now));
             }
-        } else {
-            incident = attach(incident, report, keys);
-            incidents.set(indexOf(incidents, incident.getIncidentId()), incident);
         }
-
-        if (confirmed && incident.getState() == IncidentState.UNDER_REVIEW) {
-            Decision decision = decideConfirmedMatch(state, incident, report, now);
-            outputs.add(decision);
-            incident = Incident.newBuilder(incident).setState(IncidentState.DECIDED).setDecisionId(decision.getDecisionId()).build();
-            incidents.set(indexOf(incidents, incident.getIncidentId()), incident);
-            state.setStatus(AccountStatus.SUSPENDED);
-            List<Strike> strikes = new ArrayList<>(state.getStrikes());
-            strikes.add(new Strike(decision.getDecisionId(), decision.getCategory(), now));
-            state.setStrikes(strikes);
-            state.setRecentDecisionIds(bounded(append(state.getRecentDecisionIds(), decision.getDecisionId()), MAX_RECENT_DECISIONS));
-        }
-        state.setIncidents(boundIncidents(incidents));
-        return new Evaluation(state, outputs);
+        state.setIncidents(boundIncidents(state.getIncidents()));
+        return Evaluation.of(state, outputs);
     }
 
-    public Evaluation onAccountEvent(AccountState previous, AccountEvent event, Instant now) {
-        AccountState state = previous == null ? newAccount(event.getAccountId()) : AccountState.newBuilder(previous).build();
-        if (event.getType() == AccountEventType.CREATED) {
-            Set<Identifier> identifiers = new LinkedHashSet<>(state.getIdentifiers());
-            identifiers.addAll(event.getIdentifiers());
-            state.setIdentifiers(List.copyOf(identifiers));
-        } else if (event.getType() == AccountEventType.PRIOR_STRIKE) {
-            List<Strike> strikes = new ArrayList<>(state.getStrikes());
-            strikes.add(new Strike(event.getEventId(), event.getCategory(), event.getAt()));
-            state.setStrikes(strikes);
+    // ---------------------------------------------------------------- verdicts
+
+    public Evaluation onVerdict(AccountState previous, Verdict verdict, Instant now) {
+        if (previous == null) {
+            return reject("UNKNOWN_REPORT", "verdict " + verdict.getVerdictId() + " is for report " + verdict.getReportId()
+                    + " but account " + verdict.getAccountId() + " has no reports");
         }
-        return new Evaluation(state, List.of());
-    }
-
-    static boolean isConfirmedMatch(Report report) {
-        ReporterKind kind = report.getReporter().getKind();
-        return (kind == ReporterKind.HASH_MATCH || kind == ReporterKind.URL_MATCH) && report.getReporter().getMatchListVerified();
-    }
-
-    private Decision decideConfirmedMatch(AccountState state, Incident incident, Report report, Instant now) {
-        ReporterKind kind = report.getReporter().getKind();
-        Category category = report.getClaimedCategory() != null ? report.getClaimedCategory()
-                : kind == ReporterKind.URL_MATCH ? Category.CSAM_LINK : Category.VISUAL_DEPICTION;
+        AccountState state = copy(previous, verdict.getAccountId());
+        List<Incident> incidents = new ArrayList<>(state.getIncidents());
+        int index = -1;
+        for (int i = 0; i < incidents.size(); i++) {
+            Incident candidate = incidents.get(i);
+            if (candidate.getIncidentId().equals(verdict.getIncidentId()) || candidate.getReportIds().contains(verdict.getReportId())) {
+                index = i;
+                break;
+            }
+        }
+        if (index < 0) {
+            return reject("UNKNOWN_REPORT", "verdict " + verdict.getVerdictId() + " is for report " + verdict.getReportId()
+                    + ", unknown for account " + verdict.getAccountId());
+        }
+        Incident incident = incidents.get(index);
+        Category category = verdict.getCategory() != null ? verdict.getCategory() : incident.getClaimedCategory();
+        if (!verdict.getViolation()) {
+            if (verdict.getExemption() == null) {
+                return reject("INVALID_VERDICT", "verdict " + verdict.getVerdictId() + " finds no violation but gives no exemption");
+            }
+            if (category != null && definition.rule(category).depictsOrLinks()) {
+                return reject("INVALID_EXEMPTION", "verdict " + verdict.getVerdictId() + ": exemption " + verdict.getExemption()
+                        + " cannot cover " + category + " content");
+            }
+        } else if (verdict.getCategory() == null) {
+            return reject("INVALID_VERDICT", "verdict " + verdict.getVerdictId() + " finds a violation without a category");
+        }
+        if (incident.getState() == IncidentState.DECIDED) {
+            return reject("INCIDENT_ALREADY_DECIDED", "verdict " + verdict.getVerdictId() + ": incident " + incident.getIncidentId()
+                    + " was decided by " + incident.getDecisionId());
+        }
+        state.setIncidents(incidents);
+        if (verdict.getViolation()) {
+            boolean malicious = verdict.getIntent() != Intent.NO_MALICIOUS_INTENT;
+            Decision decision = decide(state, index, verdict.getCategory(), malicious, ConfirmationSource.REVIEWER_VERDICT,
+                    verdict.getDecidedAt(), now);
+            return Evaluation.of(state, List.of(decision));
+        }
         String decisionId = Ids.decision(incident.getIncidentId());
-        List<String> contentIds = report.getContent().stream().map(ContentRef::getContentId).toList();
+        Decision decision = decisionBuilder(decisionId, incident, state.getAccountId(), NOT_A_VIOLATION, now)
+                .setReason("Reviewer found no violation: " + verdict.getExemption())
+                .setCategory(category)
+                .setConfirmation(ConfirmationSource.REVIEWER_VERDICT)
+                .setMalicious(false)
+                .build();
+        incidents.set(index, Incident.newBuilder(incident).setState(IncidentState.DECIDED).setDecisionId(decisionId).build());
+        state.setIncidents(incidents);
+        state.setRecentDecisionIds(boundedIds(append(state.getRecentDecisionIds(), decisionId)));
+        return Evaluation.of(state, List.of(decision));
+    }
+
+    // ---------------------------------------------------------------- appeals
+
+    public Evaluation onAppeal(AccountState previous, Appeal appeal, Instant now) {
+        AccountState state = previous == null ? null : copy(previous, appeal.getAccountId());
+        boolean known = state != null && (state.getRecentDecisionIds().contains(appeal.getDecisionId())
+                || state.getStrikes().stream().anyMatch(strike -> strike.getDecisionId().equals(appeal.getDecisionId())));
+        if (!known) {
+            return reject("UNKNOWN_DECISION", "appeal " + appeal.getAppealId() + " names decision " + appeal.getDecisionId()
+                    + ", unknown for account " + appeal.getAccountId());
+        }
+        String incidentId = state.getIncidents().stream().filter(i -> appeal.getDecisionId().equals(i.getDecisionId()))
+                .map(Incident::getIncidentId).findFirst().orElse(appeal.getDecisionId());
+        switch (appeal.getStatus()) {
+            case FILED -> {
+                return Evaluation.of(state, List.of(ReviewRequest.newBuilder()
+                        .setRequestId(Ids.appealReview(appeal.getAppealId()))
+                        .setIncidentId(incidentId)
+                        .setAccountId(appeal.getAccountId())
+                        .setReportIds(List.of())
+                        .setPriority(Priority.NORMAL)
+                        .setReason(ReviewReason.APPEAL)
+                        .setDecisionId(appeal.getDecisionId())
+                        .setAppealId(appeal.getAppealId())
+                        .setPolicyVersion(definition.version())
+                        .setRequestedAt(now)
+                        .build()));
+            }
+            case UPHELD -> {
+                return Evaluation.of(state, List.of(Decision.newBuilder()
+                        .setDecisionId(Ids.appealDecision(appeal.getAppealId()))
+                        .setIncidentId(incidentId).setAccountId(appeal.getAccountId())
+                        .setPolicyVersion(definition.version()).setRuleId(APPEAL_UPHELD)
+                        .setReason("Appeal " + appeal.getAppealId() + " upheld decision " + appeal.getDecisionId() + ": nothing changes")
+                        .setReportedAt(appeal.getAt()).setDecidedAt(now)
+                        .build()));
+            }
+            default -> {
+                Strike strike = state.getStrikes().stream().filter(s -> s.getDecisionId().equals(appeal.getDecisionId()))
+                        .findFirst().orElse(null);
+                if (strike == null) {
+                    return reject("NOTHING_TO_OVERTURN", "appeal " + appeal.getAppealId() + ": decision " + appeal.getDecisionId()
+                            + " left no strike on account " + appeal.getAccountId() + " (already overturned, or no violation)");
+                }
+                String decisionId = Ids.appealDecision(appeal.getAppealId());
+                List<Strike> strikes = new ArrayList<>(state.getStrikes());
+                strikes.remove(strike);
+                state.setStrikes(strikes);
+                state.setStatus(AccountStatus.ACTIVE);
+                state.setRecentDecisionIds(boundedIds(append(state.getRecentDecisionIds(), decisionId)));
+                List<Action> actions = List.of(action(decisionId, ActionType.REINSTATE_ACCOUNT, List.of(), List.of(), true),
+                        action(decisionId, ActionType.UNBAN_IDENTIFIERS, List.of(), state.getIdentifiers(), false));
+                return Evaluation.of(state, List.of(Decision.newBuilder()
+                        .setDecisionId(decisionId)
+                        .setIncidentId(incidentId).setAccountId(appeal.getAccountId())
+                        .setPolicyVersion(definition.version()).setRuleId(APPEAL_OVERTURNED)
+                        .setReason("Appeal " + appeal.getAppealId() + " overturned decision " + appeal.getDecisionId()
+                                + ": reinstate, unban, strike removed; unfinished referrals retracted")
+                        .setCategory(strike.getCategory())
+                        .setMalicious(false)
+                        .setReportedAt(appeal.getAt()).setDecidedAt(now)
+                        .setActions(actions)
+                        .setRetractReferralIds(strike.getReferralIds())
+                        .build()));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- account events
+
+    public Evaluation onAccountEvent(AccountState previous, AccountEvent event, Instant now, Predicate<Identifier> banned) {
+        AccountState state = copy(previous, event.getAccountId());
+        if (event.getType() == AccountEventType.PRIOR_STRIKE) {
+            List<Strike> strikes = new ArrayList<>(state.getStrikes());
+            strikes.add(new Strike(event.getEventId(), event.getCategory(), event.getAt(), List.of()));
+            state.setStrikes(strikes);
+            return Evaluation.of(state, List.of());
+        }
+        Set<Identifier> identifiers = new LinkedHashSet<>(state.getIdentifiers());
+        identifiers.addAll(event.getIdentifiers());
+        state.setIdentifiers(List.copyOf(identifiers));
+        List<Identifier> evading = event.getIdentifiers().stream().filter(banned).toList();
+        if (evading.isEmpty() || state.getStatus() == AccountStatus.SUSPENDED) {
+            return Evaluation.of(state, List.of());
+        }
+        String decisionId = Ids.banEvasionDecision(event.getEventId());
+        state.setStatus(AccountStatus.SUSPENDED);
+        state.setRecentDecisionIds(boundedIds(append(state.getRecentDecisionIds(), decisionId)));
+        return Evaluation.of(state, List.of(Decision.newBuilder()
+                .setDecisionId(decisionId)
+                .setIncidentId(decisionId)
+                .setAccountId(event.getAccountId())
+                .setPolicyVersion(definition.version()).setRuleId(BAN_EVASION)
+                .setReason("BAN_EVASION: new account shares " + evading.size() + " identifier(s) ("
+                        + evading.stream().map(i -> i.getType().name()).distinct().toList() + ") with a banned account")
+                .setReportedAt(event.getAt()).setDecidedAt(now)
+                .setActions(List.of(action(decisionId, ActionType.SUSPEND_PERMANENTLY, List.of(), List.of(), false),
+                        action(decisionId, ActionType.BAN_IDENTIFIERS, List.of(), List.copyOf(identifiers), false)))
+                .build()));
+    }
+
+    // ---------------------------------------------------------------- the table
+
+    /**
+     * A confirmed violation on the incident at {@code index}: the rows of "Outcomes of a confirmed
+     * violation", in order of precedence: already suspended; earlier confirmed violation; malicious or
+     * not eligible for the no-malice path; no malice, first violation.
+     */
+    private Decision decide(AccountState state, int index, Category category, boolean malicious, ConfirmationSource source,
+                            Instant knowledgeAt, Instant now) {
+        Incident incident = state.getIncidents().get(index);
+        PolicyDefinition.CategoryRule rule = definition.rule(category);
+        String decisionId = Ids.decision(incident.getIncidentId());
+        List<String> contentIds = incident.getContent().stream().map(ContentRef::getContentId).distinct().toList();
         List<Action> actions = new ArrayList<>();
         String ruleId;
         String reason;
+        boolean potentialMeme = false;
+        AccountStatus status;
+        String confirmedBy = source == ConfirmationSource.REVIEWER_VERDICT ? "reviewer verdict" : "verified list match";
         if (state.getStatus() == AccountStatus.SUSPENDED) {
-            ruleId = "already-suspended";
-            reason = "Verified " + listName(kind) + " match (" + category + ") on an account already permanently suspended: "
+            ruleId = ALREADY_SUSPENDED;
+            reason = category + " confirmed by " + confirmedBy + " on an account already permanently suspended: "
                     + "remove the new content and refer it";
+            addIf(actions, !contentIds.isEmpty(), action(decisionId, ActionType.REMOVE_CONTENT, contentIds, List.of(), false));
+            status = AccountStatus.SUSPENDED;
+        } else if (!state.getStrikes().isEmpty()) {
+            ruleId = REPEAT_VIOLATION;
+            reason = category + " confirmed by " + confirmedBy + " after " + state.getStrikes().size()
+                    + " earlier confirmed violation(s): permanent suspension";
+            permanent(actions, decisionId, contentIds, state.getIdentifiers());
+            status = AccountStatus.SUSPENDED;
+        } else if (malicious || !rule.noMaliceAllowed()) {
+            ruleId = malicious ? CONFIRMED_MALICIOUS : NO_MALICE_NOT_ALLOWED;
+            reason = category + " confirmed by " + confirmedBy + (malicious ? ", malicious intent (none ruled out by a reviewer)"
+                    : ", no malice found but " + category + " is not eligible for the no-malice path") + ": permanent suspension";
+            permanent(actions, decisionId, contentIds, state.getIdentifiers());
+            status = AccountStatus.SUSPENDED;
         } else {
-            ruleId = "confirmed-malicious";
-            reason = "Verified " + listName(kind) + " match (" + category + "): malicious intent presumed; permanent suspension";
-            actions.add(action(decisionId, ActionType.SUSPEND_PERMANENTLY, List.of(), List.of()));
+            ruleId = NO_MALICE_FIRST;
+            reason = category + " confirmed by reviewer verdict with no malicious intent, first violation: "
+                    + "require removal and lock until removed";
+            addIf(actions, !contentIds.isEmpty(), action(decisionId, ActionType.REQUIRE_REMOVAL, contentIds, List.of(), true));
+            actions.add(action(decisionId, ActionType.TEMPORARY_LOCK, List.of(), List.of(), true));
+            addIf(actions, rule.depictsOrLinks() && !contentIds.isEmpty(),
+                    action(decisionId, ActionType.REMOVE_CONTENT, contentIds, List.of(), false));
+            potentialMeme = true;
+            status = AccountStatus.LOCKED;
         }
-        if (!contentIds.isEmpty()) {
-            actions.add(action(decisionId, ActionType.REMOVE_CONTENT, contentIds, List.of()));
-        }
-        if (state.getStatus() != AccountStatus.SUSPENDED) {
-            actions.add(action(decisionId, ActionType.BAN_IDENTIFIERS, List.of(), state.getIdentifiers()));
-        }
-        return Decision.newBuilder()
-                .setDecisionId(decisionId)
-                .setIncidentId(incident.getIncidentId())
-                .setAccountId(report.getAccountId())
-                .setPolicyVersion(VERSION)
-                .setRuleId(ruleId)
+        List<Referral> referrals = referrals(decisionId, rule, incident.getThirdPartyUrls(), potentialMeme);
+        Decision decision = decisionBuilder(decisionId, incident, state.getAccountId(), ruleId, now)
                 .setReason(reason)
                 .setCategory(category)
-                .setConfirmation(kind == ReporterKind.URL_MATCH ? ConfirmationSource.VERIFIED_URL_MATCH
-                        : ConfirmationSource.VERIFIED_HASH_MATCH)
-                .setMalicious(true)
-                .setReportIds(incident.getReportIds())
-                .setReportedAt(incident.getFirstReportedAt())
-                .setKnowledgeAt(report.getReceivedAt())
-                .setDecidedAt(now)
+                .setConfirmation(source)
+                .setMalicious(malicious || !rule.noMaliceAllowed())
+                .setKnowledgeAt(knowledgeAt)
                 .setActions(actions)
-                .setReferrals(referrals(decisionId, category, report, false))
-                .setContent(report.getContent())
-                .setThirdPartyUrls(report.getThirdPartyUrls())
+                .setReferrals(referrals)
                 .build();
+
+        List<Incident> incidents = new ArrayList<>(state.getIncidents());
+        incidents.set(index, Incident.newBuilder(incident).setState(IncidentState.DECIDED).setDecisionId(decisionId).build());
+        state.setIncidents(incidents);
+        state.setStatus(status);
+        List<Strike> strikes = new ArrayList<>(state.getStrikes());
+        strikes.add(new Strike(decisionId, category, now, referrals.stream().map(Referral::getReferralId).toList()));
+        state.setStrikes(strikes);
+        state.setRecentDecisionIds(boundedIds(append(state.getRecentDecisionIds(), decisionId)));
+        return decision;
     }
 
-    static List<Referral> referrals(String decisionId, Category category, Report report, boolean potentialMeme) {
-        CategoryRules.Rule rule = CategoryRules.of(category);
+    private static void permanent(List<Action> actions, String decisionId, List<String> contentIds, List<Identifier> identifiers) {
+        actions.add(action(decisionId, ActionType.SUSPEND_PERMANENTLY, List.of(), List.of(), false));
+        addIf(actions, !contentIds.isEmpty(), action(decisionId, ActionType.REMOVE_CONTENT, contentIds, List.of(), false));
+        actions.add(action(decisionId, ActionType.BAN_IDENTIFIERS, List.of(), identifiers, false));
+    }
+
+    private static List<Referral> referrals(String decisionId, PolicyDefinition.CategoryRule rule, List<ThirdPartyUrl> urls,
+                                            boolean potentialMeme) {
         List<Referral> referrals = new ArrayList<>();
-        if (rule.ncmecReportable()) {
-            List<String> fileAnnotations = new ArrayList<>(rule.fileAnnotations());
+        if (rule.referredToNcmec()) {
+            List<String> fileAnnotations = new ArrayList<>(rule.ncmec().fileAnnotations());
             if (potentialMeme) {
                 fileAnnotations.add("potentialMeme");
             }
             referrals.add(Referral.newBuilder()
                     .setReferralId(Ids.ncmecReferral(decisionId))
                     .setTarget(ReferralTarget.NCMEC)
-                    .setIncidentType(rule.ncmecIncidentType())
-                    .setReportAnnotations(rule.reportAnnotations())
+                    .setIncidentType(rule.ncmec().incidentType())
+                    .setReportAnnotations(rule.ncmec().reportAnnotations())
                     .setFileAnnotations(fileAnnotations)
                     .setPotentialMeme(potentialMeme)
-                    .setEscalateToHighPriority(rule.escalate())
+                    .setEscalateToHighPriority(rule.ncmec().escalateToHighPriority())
                     .build());
         }
-        if (category == Category.CSAM_LINK) {
-            report.getThirdPartyUrls().stream()
-                    .map(ThirdPartyUrl::getHostingCountry)
-                    .filter(country -> country != null && !country.equals("US"))
+        if (rule.referredToInhope()) {
+            urls.stream().map(ThirdPartyUrl::getHostingCountry)
+                    .filter(country -> country != null && !rule.inhopeUnlessHostedIn().contains(country))
                     .distinct()
                     .forEach(country -> referrals.add(Referral.newBuilder()
                             .setReferralId(Ids.inhopeReferral(decisionId, country))
@@ -197,11 +400,25 @@ public final class Policy {
         return referrals;
     }
 
+    private Decision.Builder decisionBuilder(String decisionId, Incident incident, String accountId, String ruleId, Instant now) {
+        return Decision.newBuilder()
+                .setDecisionId(decisionId)
+                .setIncidentId(incident.getIncidentId())
+                .setAccountId(accountId)
+                .setPolicyVersion(definition.version())
+                .setRuleId(ruleId)
+                .setReportIds(incident.getReportIds())
+                .setReportedAt(incident.getFirstReportedAt())
+                .setDecidedAt(now)
+                .setContent(incident.getContent())
+                .setThirdPartyUrls(incident.getThirdPartyUrls());
+    }
+
     private ReviewRequest reviewRequest(Incident incident, Report report, Instant now) {
         Category claimed = report.getClaimedCategory();
         Double score = report.getReporter().getClassifierScore();
-        boolean high = claimed == Category.SEXTORTION || claimed == Category.ENTICEMENT || claimed == Category.TRAFFICKING
-                || (score != null && score > highPriorityScore);
+        boolean high = (claimed != null && definition.highPriorityCategories().contains(claimed))
+                || (score != null && score > definition.highPriorityScore());
         return ReviewRequest.newBuilder()
                 .setRequestId(Ids.reviewRequest(incident.getIncidentId()))
                 .setIncidentId(incident.getIncidentId())
@@ -210,20 +427,23 @@ public final class Policy {
                 .setPriority(high ? Priority.HIGH : Priority.NORMAL)
                 .setReason(ReviewReason.NEW_REPORT)
                 .setClaimedCategory(claimed)
-                .setPolicyVersion(VERSION)
+                .setPolicyVersion(definition.version())
                 .setRequestedAt(now)
                 .build();
     }
 
-    private static Action action(String decisionId, ActionType type, List<String> contentIds, List<Identifier> identifiers) {
+    private static Action action(String decisionId, ActionType type, List<String> contentIds, List<Identifier> identifiers,
+                                 boolean notifyUser) {
         return Action.newBuilder()
                 .setActionId(Ids.action(decisionId, type))
                 .setType(type)
                 .setContentIds(contentIds)
                 .setIdentifierHashes(identifiers)
-                .setNotifyUser(false)
+                .setNotifyUser(notifyUser)
                 .build();
     }
+
+    // ---------------------------------------------------------------- incidents
 
     /**
      * What identifies the reported content for incident grouping: content ids and third-party URLs.
@@ -232,17 +452,23 @@ public final class Policy {
      */
     static List<String> contentKeys(Report report) {
         Set<String> keys = new LinkedHashSet<>();
-        for (ContentRef content : report.getContent()) {
-            keys.add("content:" + content.getContentId());
-        }
-        for (ThirdPartyUrl url : report.getThirdPartyUrls()) {
-            keys.add("url:" + url.getUrl());
-        }
+        report.getContent().forEach(content -> keys.add("content:" + content.getContentId()));
+        report.getThirdPartyUrls().forEach(url -> keys.add("url:" + url.getUrl()));
         return List.copyOf(keys);
     }
 
-    private static boolean overlaps(Incident incident, List<String> keys) {
-        return keys.stream().anyMatch(incident.getContentKeys()::contains);
+    /** The newest incident sharing content with the report and still inside the incident window, or -1. */
+    private int findIncident(List<Incident> incidents, List<String> keys, Instant reportedAt) {
+        Duration window = definition.incidentWindow();
+        for (int i = incidents.size() - 1; i >= 0; i--) {
+            Incident incident = incidents.get(i);
+            boolean withinWindow = !reportedAt.isAfter(incident.getLastReportedAt().plus(window))
+                    && !reportedAt.isBefore(incident.getFirstReportedAt().minus(window));
+            if (withinWindow && keys.stream().anyMatch(incident.getContentKeys()::contains)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static Incident attach(Incident incident, Report report, List<String> keys) {
@@ -252,6 +478,17 @@ public final class Policy {
                 .setContentKeys(List.copyOf(mergedKeys))
                 .setLastReportedAt(report.getReportedAt().isAfter(incident.getLastReportedAt())
                         ? report.getReportedAt() : incident.getLastReportedAt());
+        if (incident.getClaimedCategory() == null) {
+            builder.setClaimedCategory(report.getClaimedCategory());
+        }
+        Map<String, ContentRef> content = new LinkedHashMap<>();
+        incident.getContent().forEach(c -> content.put(c.getContentId(), c));
+        report.getContent().forEach(c -> content.putIfAbsent(c.getContentId(), c));
+        builder.setContent(bounded(List.copyOf(content.values()), MAX_CONTENT_PER_INCIDENT));
+        Map<String, ThirdPartyUrl> urls = new LinkedHashMap<>();
+        incident.getThirdPartyUrls().forEach(u -> urls.put(u.getUrl(), u));
+        report.getThirdPartyUrls().forEach(u -> urls.putIfAbsent(u.getUrl(), u));
+        builder.setThirdPartyUrls(bounded(List.copyOf(urls.values()), MAX_CONTENT_PER_INCIDENT));
         if (!incident.getReportIds().contains(report.getReportId())) {
             builder.setReportIds(bounded(append(incident.getReportIds(), report.getReportId()), MAX_REPORTS_PER_INCIDENT));
             if (incident.getState() == IncidentState.DECIDED) {
@@ -261,17 +498,36 @@ public final class Policy {
         return builder.build();
     }
 
-    private static int indexOf(List<Incident> incidents, String incidentId) {
-        for (int i = 0; i < incidents.size(); i++) {
-            if (incidents.get(i).getIncidentId().equals(incidentId)) {
-                return i;
-            }
-        }
-        throw new IllegalStateException("incident " + incidentId + " vanished");
+    // ---------------------------------------------------------------- helpers
+
+    private static AccountState copy(AccountState previous, String accountId) {
+        return previous == null ? newAccount(accountId) : AccountState.newBuilder(previous).build();
     }
 
+    private static Evaluation reject(String reason, String detail) {
+        return new Evaluation(null, List.of(), new Rejection(reason, detail));
+    }
+
+    private static void addIf(List<Action> actions, boolean condition, Action action) {
+        if (condition) {
+            actions.add(action);
+        }
+    }
+
+    /** Keeps open incidents; drops the oldest decided ones past the bound. */
     private static List<Incident> boundIncidents(List<Incident> incidents) {
-        return incidents.size() <= MAX_INCIDENTS ? incidents : incidents.subList(incidents.size() - MAX_INCIDENTS, incidents.size());
+        if (incidents.size() <= MAX_INCIDENTS) {
+            return incidents;
+        }
+        List<Incident> kept = new ArrayList<>(incidents);
+        for (int i = 0; i < kept.size() && kept.size() > MAX_INCIDENTS; ) {
+            if (kept.get(i).getState() == IncidentState.DECIDED) {
+                kept.remove(i);
+            } else {
+                i++;
+            }
+        }
+        return kept;
     }
 
     private static List<String> append(List<String> list, String item) {
@@ -280,11 +536,11 @@ public final class Policy {
         return copy;
     }
 
-    private static List<String> bounded(List<String> list, int max) {
+    private static <T> List<T> bounded(List<T> list, int max) {
         return list.size() <= max ? list : List.copyOf(list.subList(list.size() - max, list.size()));
     }
 
-    private static String listName(ReporterKind kind) {
-        return kind == ReporterKind.URL_MATCH ? "URL-list" : "hash-list";
+    private static List<String> boundedIds(List<String> ids) {
+        return bounded(ids, MAX_RECENT_DECISIONS);
     }
 }

@@ -1,9 +1,17 @@
 package org.cse.classifier;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.cse.classifier.Fixtures.T0;
+import static org.cse.classifier.Fixtures.appeal;
+import static org.cse.classifier.Fixtures.created;
+import static org.cse.classifier.Fixtures.exemption;
+import static org.cse.classifier.Fixtures.hashMatch;
+import static org.cse.classifier.Fixtures.urlMatch;
+import static org.cse.classifier.Fixtures.userReport;
+import static org.cse.classifier.Fixtures.violation;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
-import java.time.Instant;
 import java.util.List;
 import java.util.Properties;
 import java.util.stream.IntStream;
@@ -12,55 +20,66 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
 import org.cse.events.AccountEvent;
-import org.cse.events.AccountEventType;
 import org.cse.events.ActionType;
+import org.cse.events.Appeal;
+import org.cse.events.AppealStatus;
+import org.cse.events.BannedIdentifier;
 import org.cse.events.Category;
-import org.cse.events.ContentHash;
-import org.cse.events.ContentKind;
-import org.cse.events.ContentRef;
 import org.cse.events.Decision;
-import org.cse.events.Identifier;
+import org.cse.events.Exemption;
 import org.cse.events.IdentifierType;
+import org.cse.events.Intent;
 import org.cse.events.Priority;
 import org.cse.events.Referral;
 import org.cse.events.ReferralTarget;
 import org.cse.events.Report;
-import org.cse.events.Reporter;
-import org.cse.events.ReporterKind;
+import org.cse.events.ReviewReason;
 import org.cse.events.ReviewRequest;
-import org.cse.events.ThirdPartyUrl;
+import org.cse.events.Verdict;
 import org.cse.schemas.DeadLetters;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.InMemorySchemaRegistry;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class ClassifierTopologyTest {
-    private static final Instant T0 = Instant.parse("2026-11-25T10:00:00Z");
+    private final InMemorySchemaRegistry registry = new InMemorySchemaRegistry();
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private TopologyTestDriver driver;
     private TestInputTopic<String, Report> reports;
+    private TestInputTopic<String, Verdict> verdicts;
+    private TestInputTopic<String, Appeal> appeals;
     private TestInputTopic<String, AccountEvent> accountEvents;
+    private TestInputTopic<String, BannedIdentifier> bans;
     private TestOutputTopic<String, Decision> decisions;
+    private TestOutputTopic<String, Decision> shadowDecisions;
     private TestOutputTopic<String, ReviewRequest> reviews;
     private TestOutputTopic<byte[], byte[]> deadLetters;
 
-    @BeforeEach
-    void setUp() throws Exception {
-        InMemorySchemaRegistry registry = new InMemorySchemaRegistry();
+    private void start(PolicyDefinition shadow) throws Exception {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "classifier-test");
         props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("classifier-ttd").toString());
         props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        driver = new TopologyTestDriver(ClassifierTopology.buildTopology(registry, new Policy(0.9)), props, T0);
+        driver = new TopologyTestDriver(ClassifierTopology.buildTopology(registry, new Policy(PolicyDefinition.bundled()),
+                shadow == null ? null : new Policy(shadow), meters), props, T0);
         reports = driver.createInputTopic(Topics.REPORTS.name(), Topics.REPORTS.keySerde().serializer(),
                 Topics.REPORTS.valueSerde(registry).serializer());
+        verdicts = driver.createInputTopic(Topics.VERDICTS.name(), Topics.VERDICTS.keySerde().serializer(),
+                Topics.VERDICTS.valueSerde(registry).serializer());
+        appeals = driver.createInputTopic(Topics.APPEALS.name(), Topics.APPEALS.keySerde().serializer(),
+                Topics.APPEALS.valueSerde(registry).serializer());
         accountEvents = driver.createInputTopic(Topics.ACCOUNT_EVENTS.name(), Topics.ACCOUNT_EVENTS.keySerde().serializer(),
                 Topics.ACCOUNT_EVENTS.valueSerde(registry).serializer());
+        bans = driver.createInputTopic(Topics.BANNED_IDENTIFIERS.name(), Topics.BANNED_IDENTIFIERS.keySerde().serializer(),
+                Topics.BANNED_IDENTIFIERS.valueSerde(registry).serializer());
         decisions = driver.createOutputTopic(Topics.DECISIONS.name(), Topics.DECISIONS.keySerde().deserializer(),
                 Topics.DECISIONS.valueSerde(registry).deserializer());
+        shadowDecisions = driver.createOutputTopic(Topics.SHADOW_DECISIONS.name(), Topics.SHADOW_DECISIONS.keySerde().deserializer(),
+                Topics.SHADOW_DECISIONS.valueSerde(registry).deserializer());
         reviews = driver.createOutputTopic(Topics.REVIEW_REQUESTS.name(), Topics.REVIEW_REQUESTS.keySerde().deserializer(),
                 Topics.REVIEW_REQUESTS.valueSerde(registry).deserializer());
         deadLetters = driver.createOutputTopic(Topics.CLASSIFIER_DLQ.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -68,131 +87,201 @@ class ClassifierTopologyTest {
 
     @AfterEach
     void tearDown() {
-        driver.close();
+        if (driver != null) {
+            driver.close();
+        }
     }
 
     @Test
-    void verifiedHashMatchSuspendsRemovesBansAndRefersToNcmec() {
-        // Given an account whose identifiers the platform published
-        accountEvents.pipeInput("acct-1", AccountEvent.newBuilder().setEventId("e1").setAccountId("acct-1")
-                .setType(AccountEventType.CREATED).setAt(T0)
-                .setIdentifiers(List.of(new Identifier(IdentifierType.EMAIL, "h-email"))).build());
-        // When a verified hash list matches its upload
+    void verifiedHashMatchSuspendsRemovesBansAndRefersToNcmec() throws Exception {
+        start(null);
+        accountEvents.pipeInput("acct-1", created("e1", "acct-1", "h-email"));
         reports.pipeInput("acct-1", hashMatch("r1", "acct-1", "post-1"));
 
-        // Then one decision: suspend, remove, ban; one NCMEC referral
         Decision decision = decisions.readValue();
-        assertThat(decision.getRuleId()).isEqualTo("confirmed-malicious");
+        assertThat(decision.getRuleId()).isEqualTo(Policy.CONFIRMED_MALICIOUS);
         assertThat(decision.getActions()).extracting(a -> a.getType())
                 .containsExactly(ActionType.SUSPEND_PERMANENTLY, ActionType.REMOVE_CONTENT, ActionType.BAN_IDENTIFIERS);
-        assertThat(decision.getActions().get(1).getContentIds()).containsExactly("post-1");
-        assertThat(decision.getActions().get(2).getIdentifierHashes()).extracting(Identifier::getHash).containsExactly("h-email");
+        assertThat(decision.getActions().get(2).getIdentifierHashes()).extracting(i -> i.getHash()).containsExactly("h-email");
         assertThat(decision.getReferrals()).extracting(Referral::getTarget).containsExactly(ReferralTarget.NCMEC);
-        assertThat(decision.getReferrals().get(0).getIncidentType()).isEqualTo(CategoryRules.CHILD_PORNOGRAPHY);
-        assertThat(decision.getPolicyVersion()).isEqualTo(Policy.VERSION);
+        assertThat(decision.getPolicyVersion()).isEqualTo(PolicyDefinition.bundled().version());
         assertThat(decision.getKnowledgeAt()).isEqualTo(T0.plusSeconds(1));
-        assertThat(decision.getReportIds()).containsExactly("r1");
         assertThat(decisions.isEmpty()).isTrue();
         assertThat(reviews.isEmpty()).isTrue();
     }
 
     @Test
-    void unconfirmedReportsRequestReviewWithPriorityAndNoDecision() {
-        reports.pipeInput("a", userReport("r1", "a", "p1", Category.SEXTORTION, null));
-        reports.pipeInput("b", userReport("r2", "b", "p2", Category.SEXUALIZED_COMMENTARY, null));
-        reports.pipeInput("c", userReport("r3", "c", "p3", null, 0.95));
-        reports.pipeInput("d", userReport("r4", "d", "p4", null, 0.5));
+    void unconfirmedReportsRequestReviewWithPriorityAndNoDecision() throws Exception {
+        start(null);
+        reports.pipeInput("a", userReport("r1", "a", "p1", Category.SEXTORTION));
+        reports.pipeInput("b", userReport("r2", "b", "p2", Category.SEXUALIZED_COMMENTARY));
+        reports.pipeInput("c", Fixtures.classifierReport("r3", "c", "p3", 0.95));
+        reports.pipeInput("d", Fixtures.classifierReport("r4", "d", "p4", 0.5));
+        reports.pipeInput("e", userReport("r5", "e", "p5", Category.TRAFFICKING));
 
         assertThat(reviews.readValuesToList()).extracting(ReviewRequest::getPriority)
-                .containsExactly(Priority.HIGH, Priority.NORMAL, Priority.HIGH, Priority.NORMAL);
+                .containsExactly(Priority.HIGH, Priority.NORMAL, Priority.HIGH, Priority.NORMAL, Priority.HIGH);
         assertThat(decisions.isEmpty()).isTrue();
     }
 
     @Test
-    void manyReportsOfTheSameContentAreOneIncidentWithOneReviewRequest() {
-        IntStream.range(0, 1000).forEach(i -> reports.pipeInput("acct-9", userReport("r" + i, "acct-9", "post-9", null, null)));
+    void aThousandReportsOfTheSamePostAreOneIncidentOneReviewOneDecision() throws Exception {
+        start(null);
+        IntStream.range(0, 1000).forEach(i -> reports.pipeInput("acct-9", userReport("r" + i, "acct-9", "post-9", null)));
+        verdicts.pipeInput("acct-9", violation("v1", "acct-9", "r500", Category.FANTASY_OR_PROMOTION, Intent.MALICIOUS));
+        IntStream.range(1000, 1100).forEach(i -> reports.pipeInput("acct-9", hashMatch("r" + i, "acct-9", "post-9")));
 
-        List<ReviewRequest> requests = reviews.readValuesToList();
-        assertThat(requests).hasSize(1);
-        assertThat(requests.get(0).getRequestId()).startsWith("rev-");
-    }
-
-    @Test
-    void confirmedMatchOnAnIncidentUnderReviewDecidesThatIncidentOnce() {
-        reports.pipeInput("acct-2", userReport("r1", "acct-2", "post-2", Category.VISUAL_DEPICTION, null));
-        reports.pipeInput("acct-2", hashMatch("r2", "acct-2", "post-2"));
-        reports.pipeInput("acct-2", hashMatch("r3", "acct-2", "post-2"));
-
+        assertThat(reviews.readValuesToList()).hasSize(1);
         List<Decision> all = decisions.readValuesToList();
         assertThat(all).hasSize(1);
-        assertThat(all.get(0).getReportIds()).containsExactly("r1", "r2");
-        assertThat(reviews.readValuesToList()).hasSize(1);
+        assertThat(all.get(0).getReportIds()).hasSize(1000);
     }
 
     @Test
-    void newContentOnAnAlreadySuspendedAccountIsRemovedAndReferredWithoutASecondSuspension() {
+    void twoNoMaliceViolationsInTheSameMillisecondLockThenSuspend() throws Exception {
+        start(null);
+        reports.pipeInput("acct-2", userReport("r1", "acct-2", "post-a", Category.SEXUALIZED_COMMENTARY), T0);
+        reports.pipeInput("acct-2", userReport("r2", "acct-2", "post-b", Category.SEXUALIZED_COMMENTARY), T0);
+        verdicts.pipeInput("acct-2", violation("v1", "acct-2", "r1", Category.SEXUALIZED_COMMENTARY, Intent.NO_MALICIOUS_INTENT), T0);
+        verdicts.pipeInput("acct-2", violation("v2", "acct-2", "r2", Category.SEXUALIZED_COMMENTARY, Intent.NO_MALICIOUS_INTENT), T0);
+
+        List<Decision> all = decisions.readValuesToList();
+        assertThat(all).extracting(Decision::getRuleId).containsExactly(Policy.NO_MALICE_FIRST, Policy.REPEAT_VIOLATION);
+        assertThat(all.get(0).getActions()).extracting(a -> a.getType())
+                .containsExactly(ActionType.REQUIRE_REMOVAL, ActionType.TEMPORARY_LOCK);
+        assertThat(all.get(1).getActions()).extracting(a -> a.getType()).contains(ActionType.SUSPEND_PERMANENTLY);
+    }
+
+    @Test
+    void newContentOnASuspendedAccountIsRemovedAndReferredWithoutASecondSuspension() throws Exception {
+        start(null);
         reports.pipeInput("acct-3", hashMatch("r1", "acct-3", "post-a"));
         reports.pipeInput("acct-3", hashMatch("r2", "acct-3", "post-b"));
 
         List<Decision> all = decisions.readValuesToList();
-        assertThat(all).hasSize(2);
-        assertThat(all.get(1).getRuleId()).isEqualTo("already-suspended");
+        assertThat(all.get(1).getRuleId()).isEqualTo(Policy.ALREADY_SUSPENDED);
         assertThat(all.get(1).getActions()).extracting(a -> a.getType()).containsExactly(ActionType.REMOVE_CONTENT);
         assertThat(all.get(1).getReferrals()).extracting(Referral::getTarget).containsExactly(ReferralTarget.NCMEC);
-        assertThat(all.get(0).getDecisionId()).isNotEqualTo(all.get(1).getDecisionId());
     }
 
     @Test
-    void verifiedUrlMatchHostedAbroadAlsoRefersToThatCountrysHotline() {
-        Report report = Report.newBuilder(hashMatch("r1", "acct-4", "post-4"))
-                .setReporter(Reporter.newBuilder().setKind(ReporterKind.URL_MATCH).setMatchList("iwf-urls").setMatchListVerified(true).build())
-                .setThirdPartyUrls(List.of(ThirdPartyUrl.newBuilder().setUrl("http://host.invalid/a").setHostingCountry("NL").build(),
-                        ThirdPartyUrl.newBuilder().setUrl("http://host.invalid/b").setHostingCountry("US").build()))
-                .setClaimedCategory(null)
-                .build();
-        reports.pipeInput("acct-4", report);
+    void verifiedUrlMatchHostedAbroadAlsoGoesToThatCountrysHotline() throws Exception {
+        start(null);
+        reports.pipeInput("acct-4", urlMatch("r1", "acct-4", "post-4", "http://host.invalid/a", "NL"));
+        reports.pipeInput("acct-5", urlMatch("r2", "acct-5", "post-5", "http://host.invalid/b", "US"));
 
-        Decision decision = decisions.readValue();
-        assertThat(decision.getCategory()).isEqualTo(Category.CSAM_LINK);
-        assertThat(decision.getReferrals()).extracting(Referral::getTarget, Referral::getHostingCountry)
+        assertThat(decisions.readValue().getReferrals()).extracting(Referral::getTarget, Referral::getHostingCountry)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(ReferralTarget.NCMEC, null),
                         org.assertj.core.groups.Tuple.tuple(ReferralTarget.INHOPE, "NL"));
+        assertThat(decisions.readValue().getReferrals()).extracting(Referral::getTarget).containsExactly(ReferralTarget.NCMEC);
     }
 
     @Test
-    void sameIncidentAlwaysGetsTheSameDecisionId() {
-        reports.pipeInput("acct-5", hashMatch("r1", "acct-5", "post-5"));
-        String first = decisions.readValue().getDecisionId();
-
-        assertThat(first).isEqualTo(Ids.decision(Ids.incident("acct-5", "content:post-5")));
-    }
-
-    @Test
-    void aReportWithoutAValueIsDeadLetteredWithAReason() {
+    void refusedInputsGoToTheDeadLetterTopicWithReasonAndTheAppKeepsDeciding() throws Exception {
+        start(null);
+        reports.pipeInput("acct-6", userReport("r1", "acct-6", "post-6", Category.VISUAL_DEPICTION));
+        verdicts.pipeInput("acct-6", violation("v1", "acct-6", "no-such-report", Category.VISUAL_DEPICTION, Intent.MALICIOUS));
+        verdicts.pipeInput("acct-6", exemption("v2", "acct-6", "r1", Category.VISUAL_DEPICTION, Exemption.NON_SEXUALIZED_CONTEXT));
+        appeals.pipeInput("acct-6", appeal("a1", "acct-6", "dec-unknown", AppealStatus.FILED));
         reports.pipeInput("acct-6", (Report) null);
+        reports.pipeInput("acct-7", hashMatch("r9", "acct-7", "post-7"));
 
-        var dead = deadLetters.readRecord();
-        assertThat(DeadLetters.header(dead.headers(), DeadLetters.REASON)).isEqualTo("NULL_VALUE");
-        assertThat(DeadLetters.header(dead.headers(), DeadLetters.SOURCE_TOPIC)).isEqualTo(Topics.REPORTS.name());
+        List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
+        assertThat(dead).extracting(r -> DeadLetters.header(r.headers(), DeadLetters.REASON))
+                .containsExactly("UNKNOWN_REPORT", "INVALID_EXEMPTION", "UNKNOWN_DECISION", "NULL_VALUE");
+        assertThat(DeadLetters.header(dead.get(1).headers(), DeadLetters.SOURCE_TOPIC)).isEqualTo(Topics.VERDICTS.name());
+        assertThat(Topics.VERDICTS.valueSerde(registry).deserializer().deserialize(Topics.VERDICTS.name(), dead.get(1).value())
+                .getVerdictId()).isEqualTo("v2");
+        assertThat(decisions.readValue().getAccountId()).isEqualTo("acct-7");
+        assertThat(meters.counter("cse_classifier_dead_letters", "input", "verdict", "reason", "INVALID_EXEMPTION").count()).isEqualTo(1.0);
     }
 
-    static Report hashMatch(String reportId, String account, String contentId) {
-        return Report.newBuilder()
-                .setReportId(reportId).setAccountId(account)
-                .setReporter(Reporter.newBuilder().setKind(ReporterKind.HASH_MATCH).setMatchList("ncmec-hashes")
-                        .setMatchListVerified(true).build())
-                .setContent(List.of(ContentRef.newBuilder().setContentId(contentId).setKind(ContentKind.MEDIA)
-                        .setHashes(List.of(new ContentHash("MD5", "d41d8cd98f00b204e9800998ecf8427e"))).build()))
-                .setSourceService("test").setReportedAt(T0).setReceivedAt(T0.plusSeconds(1)).build();
+    @Test
+    void anExemptionOnCommentaryClosesTheIncidentWithoutAction() throws Exception {
+        start(null);
+        reports.pipeInput("acct-8", userReport("r1", "acct-8", "post-8", Category.SEXUALIZED_COMMENTARY));
+        verdicts.pipeInput("acct-8", exemption("v1", "acct-8", "r1", Category.SEXUALIZED_COMMENTARY, Exemption.NON_SEXUALIZED_CONTEXT));
+
+        Decision decision = decisions.readValue();
+        assertThat(decision.getRuleId()).isEqualTo(Policy.NOT_A_VIOLATION);
+        assertThat(decision.getActions()).isEmpty();
+        assertThat(decision.getReferrals()).isEmpty();
     }
 
-    static Report userReport(String reportId, String account, String contentId, Category claimed, Double score) {
-        return Report.newBuilder()
-                .setReportId(reportId).setAccountId(account)
-                .setReporter(Reporter.newBuilder().setKind(score == null ? ReporterKind.SIGNED_IN_USER : ReporterKind.CLASSIFIER)
-                        .setReporterId("u1").setClassifierScore(score).build())
-                .setClaimedCategory(claimed)
-                .setContent(List.of(ContentRef.newBuilder().setContentId(contentId).setKind(ContentKind.POST).build()))
-                .setSourceService("test").setReportedAt(T0).setReceivedAt(T0).build();
+    @Test
+    void anAppealOpensAReviewAndAnOverturnReinstatesUnbansAndRetracts() throws Exception {
+        start(null);
+        accountEvents.pipeInput("acct-10", created("e1", "acct-10", "h-10"));
+        reports.pipeInput("acct-10", hashMatch("r1", "acct-10", "post-10"));
+        Decision suspended = decisions.readValue();
+
+        appeals.pipeInput("acct-10", appeal("a1", "acct-10", suspended.getDecisionId(), AppealStatus.FILED));
+        ReviewRequest review = reviews.readValue();
+        assertThat(review.getReason()).isEqualTo(ReviewReason.APPEAL);
+        assertThat(review.getDecisionId()).isEqualTo(suspended.getDecisionId());
+
+        appeals.pipeInput("acct-10", appeal("a1", "acct-10", suspended.getDecisionId(), AppealStatus.OVERTURNED));
+        Decision overturned = decisions.readValue();
+        assertThat(overturned.getRuleId()).isEqualTo(Policy.APPEAL_OVERTURNED);
+        assertThat(overturned.getActions()).extracting(a -> a.getType())
+                .containsExactly(ActionType.REINSTATE_ACCOUNT, ActionType.UNBAN_IDENTIFIERS);
+        assertThat(overturned.getRetractReferralIds()).containsExactly(Ids.ncmecReferral(suspended.getDecisionId()));
+
+        // the strike has left the history: a later no-malice violation is a first violation again
+        reports.pipeInput("acct-10", userReport("r2", "acct-10", "post-11", Category.SEXUALIZED_COMMENTARY));
+        verdicts.pipeInput("acct-10", violation("v1", "acct-10", "r2", Category.SEXUALIZED_COMMENTARY, Intent.NO_MALICIOUS_INTENT));
+        assertThat(decisions.readValue().getRuleId()).isEqualTo(Policy.NO_MALICE_FIRST);
+    }
+
+    @Test
+    void anUpheldAppealChangesNothing() throws Exception {
+        start(null);
+        reports.pipeInput("acct-11", hashMatch("r1", "acct-11", "post-1"));
+        Decision suspended = decisions.readValue();
+        appeals.pipeInput("acct-11", appeal("a1", "acct-11", suspended.getDecisionId(), AppealStatus.UPHELD));
+        reports.pipeInput("acct-11", hashMatch("r2", "acct-11", "post-2"));
+
+        List<Decision> after = decisions.readValuesToList();
+        assertThat(after).extracting(Decision::getRuleId).containsExactly(Policy.APPEAL_UPHELD, Policy.ALREADY_SUSPENDED);
+        assertThat(after.get(0).getActions()).isEmpty();
+    }
+
+    @Test
+    void aNewAccountWithABannedIdentifierIsSuspendedForBanEvasion() throws Exception {
+        start(null);
+        bans.pipeInput("h-banned", BannedIdentifier.newBuilder().setIdentifierHash("h-banned").setType(IdentifierType.EMAIL)
+                .setAccountId("acct-old").setDecisionId("dec-old").setBanned(true).setAt(T0).build());
+        accountEvents.pipeInput("acct-new", created("e2", "acct-new", "h-banned"));
+        accountEvents.pipeInput("acct-clean", created("e3", "acct-clean", "h-fresh"));
+
+        Decision decision = decisions.readValue();
+        assertThat(decision.getAccountId()).isEqualTo("acct-new");
+        assertThat(decision.getRuleId()).isEqualTo(Policy.BAN_EVASION);
+        assertThat(decision.getReason()).startsWith("BAN_EVASION");
+        assertThat(decision.getActions().get(0).getType()).isEqualTo(ActionType.SUSPEND_PERMANENTLY);
+        assertThat(decisions.isEmpty()).isTrue();
+    }
+
+    @Test
+    void aShadowPolicyDecidesBesideTheLiveOneAndItsDisagreementsAreCounted() throws Exception {
+        // The candidate makes SEXUALIZED_COMMENTARY ineligible for the no-malice path.
+        PolicyDefinition candidate = PolicyDefinitionTest.parse(PolicyDefinitionTest.bundledText()
+                .replace("version: \"2026-11-25.1\"", "version: \"candidate\"")
+                .replace("  SEXUALIZED_COMMENTARY:\n    depictsOrLinks: false\n    noMaliceAllowed: true\n",
+                        "  SEXUALIZED_COMMENTARY:\n    depictsOrLinks: false\n    noMaliceAllowed: false\n"));
+        start(candidate);
+        reports.pipeInput("acct-12", userReport("r1", "acct-12", "post-1", Category.SEXUALIZED_COMMENTARY));
+        verdicts.pipeInput("acct-12", violation("v1", "acct-12", "r1", Category.SEXUALIZED_COMMENTARY, Intent.NO_MALICIOUS_INTENT));
+        reports.pipeInput("acct-13", hashMatch("r2", "acct-13", "post-2"));
+
+        assertThat(decisions.readValuesToList()).extracting(Decision::getRuleId)
+                .containsExactly(Policy.NO_MALICE_FIRST, Policy.CONFIRMED_MALICIOUS);
+        List<Decision> shadow = shadowDecisions.readValuesToList();
+        assertThat(shadow).extracting(Decision::getRuleId).containsExactly(Policy.NO_MALICE_NOT_ALLOWED, Policy.CONFIRMED_MALICIOUS);
+        assertThat(shadow).extracting(Decision::getPolicyVersion).containsOnly("candidate");
+        assertThat(meters.counter("cse_classifier_shadow_disagreements", "live", "2026-11-25.1", "shadow", "candidate").count())
+                .isEqualTo(1.0);
+        assertThat(meters.counter("cse_classifier_shadow_comparisons", "live", "2026-11-25.1", "shadow", "candidate").count())
+                .isEqualTo(3.0);
     }
 }

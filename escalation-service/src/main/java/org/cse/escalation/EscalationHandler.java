@@ -102,7 +102,52 @@ final class EscalationHandler implements TransactionalLoop.Handler {
                 throw new DeadLetterException("REFERRAL_REFUSED", "referral " + referral.getReferralId() + ": " + e.getMessage(), e);
             }
         }
+        for (String referralId : decision.getRetractReferralIds()) {
+            retract(decision, referralId);
+        }
         return List.of();
+    }
+
+    /**
+     * An overturned decision's referral: a finished NCMEC report is never withdrawn (the law keeps it);
+     * an unfinished one is retracted at NCMEC, and a referral not yet sent is marked so it never is.
+     */
+    private void retract(Decision decision, String referralId) throws Exception {
+        ReferralState state = states.get(referralId).orElse(null);
+        if (state != null && (state.getStatus() == ReferralStatus.FINISHED || state.getStatus() == ReferralStatus.RETRACTED)) {
+            LOG.info("referral {} is {}: not withdrawn", referralId, state.getStatus());
+            return;
+        }
+        if (state != null && state.getTarget() == ReferralTarget.NCMEC && state.getExternalReportId() != null) {
+            String reportId = state.getExternalReportId();
+            try {
+                withRetry(() -> {
+                    ncmec.retract(reportId);
+                    return null;
+                });
+            } catch (DeliveryException e) {
+                if (e.responseCode() != CyberTiplineClient.ALREADY_FINISHED) {
+                    throw e;
+                }
+                LOG.info("referral {}: NCMEC report {} was already finished; not withdrawn", referralId, reportId);
+                return;
+            }
+        }
+        states.write(ReferralState.newBuilder()
+                .setReferralId(referralId)
+                .setDecisionId(state == null ? decision.getDecisionId() : state.getDecisionId())
+                .setIncidentId(decision.getIncidentId())
+                .setAccountId(decision.getAccountId())
+                .setTarget(state == null ? (referralId.endsWith("/NCMEC") ? ReferralTarget.NCMEC : ReferralTarget.INHOPE) : state.getTarget())
+                .setStatus(ReferralStatus.RETRACTED)
+                .setExternalReportId(state == null ? null : state.getExternalReportId())
+                .setHostingCountry(state == null ? null : state.getHostingCountry())
+                .setAttempts(state == null ? 0 : state.getAttempts())
+                .setKnowledgeAt(state == null ? null : state.getKnowledgeAt())
+                .setUpdatedAt(clock.instant())
+                .setError("retracted: decision overturned by " + decision.getDecisionId())
+                .build());
+        LOG.info("referral {} retracted after decision {}", referralId, decision.getDecisionId());
     }
 
     private void deliverToNcmec(Decision decision, Referral referral, ReferralState state) throws Exception {

@@ -1,0 +1,116 @@
+package org.cse.classifier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.cse.events.Category;
+import org.cse.events.ReporterKind;
+import org.junit.jupiter.api.Test;
+
+class PolicyDefinitionTest {
+
+    @Test
+    void bundledPolicyCoversEveryCategoryAsPolicyMdSays() {
+        PolicyDefinition policy = PolicyDefinition.bundled();
+
+        assertThat(policy.version()).isNotBlank();
+        assertThat(policy.incidentWindow()).isEqualTo(Duration.ofDays(30));
+        assertThat(policy.categories()).containsOnlyKeys(Category.values());
+        assertThat(policy.verifiedMatches()).containsEntry(ReporterKind.HASH_MATCH, Category.VISUAL_DEPICTION)
+                .containsEntry(ReporterKind.URL_MATCH, Category.CSAM_LINK);
+        assertThat(policy.rule(Category.SEXTORTION).ncmec().reportAnnotations()).containsExactly("sextortion");
+        assertThat(policy.rule(Category.SEXTORTION).ncmec().escalateToHighPriority()).isNotBlank();
+        assertThat(policy.rule(Category.GENERATED_DEPICTION).ncmec().fileAnnotations()).contains("generativeAi");
+        assertThat(policy.rule(Category.CSAM_LINK).inhopeUnlessHostedIn()).containsExactly("US");
+        assertThat(policy.highPriorityScore()).isEqualTo(0.9);
+    }
+
+    @Test
+    void anUnknownCategoryIsRefusedWithItsLine() {
+        String yaml = bundledText().replace("  ATTRACTION_ADVOCACY:", "  ATTRACTION_ADVOCATES:");
+        int line = lineOf(yaml, "  ATTRACTION_ADVOCATES:");
+
+        assertThatThrownBy(() -> parse(yaml)).isInstanceOf(PolicyException.class)
+                .hasMessageContaining("line " + line + ":").hasMessageContaining("unknown category ATTRACTION_ADVOCATES");
+    }
+
+    @Test
+    void aMissingFieldIsRefusedWithTheLineOfItsParent() {
+        String yaml = bundledText().replace("  FANTASY_OR_PROMOTION:\n    depictsOrLinks: false\n", "  FANTASY_OR_PROMOTION:\n");
+        int line = lineOf(yaml, "    noMaliceAllowed: true", lineOf(yaml, "  FANTASY_OR_PROMOTION:"));
+
+        assertThatThrownBy(() -> parse(yaml)).isInstanceOf(PolicyException.class)
+                .hasMessageContaining("line " + line + ":").hasMessageContaining("missing required field depictsOrLinks");
+    }
+
+    @Test
+    void depictingContentWithoutAnNcmecReferralIsAContradiction() {
+        String yaml = bundledText().replace("""
+                  VISUAL_DEPICTION:
+                    depictsOrLinks: true
+                    noMaliceAllowed: true
+                    ncmec:
+                      incidentType: "Child Pornography (possession, manufacture, and distribution)"
+                """, """
+                  VISUAL_DEPICTION:
+                    depictsOrLinks: true
+                    noMaliceAllowed: true
+                """);
+
+        assertThatThrownBy(() -> parse(yaml)).isInstanceOf(PolicyException.class)
+                .hasMessageContaining("VISUAL_DEPICTION").hasMessageContaining("must be referred to NCMEC");
+    }
+
+    @Test
+    void anUnknownIncidentTypeOrKeyOrAMissingCategoryIsRefused() {
+        assertThatThrownBy(() -> parse(bundledText().replace("\"Child Sex Trafficking\"", "\"Trafficking\"")))
+                .hasMessageContaining("line " + lineOf(bundledText(), "\"Child Sex Trafficking\"") + ":")
+                .hasMessageContaining("not one of NCMEC's incident types");
+        assertThatThrownBy(() -> parse(bundledText().replace("incidentWindow: P30D", "incidentWindow: P30D\nshadowMode: true")))
+                .hasMessageContaining("unknown field shadowMode");
+        String withoutCategory = bundledText().substring(0, bundledText().indexOf("  ATTRACTION_ADVOCACY:"));
+        assertThatThrownBy(() -> parse(withoutCategory)).hasMessageContaining("no rule for ATTRACTION_ADVOCACY");
+        assertThatThrownBy(() -> parse(bundledText().replace("highPriorityScore: 0.9", "highPriorityScore: 9")))
+                .hasMessageContaining("between 0 and 1");
+        assertThatThrownBy(() -> parse("version: [")).isInstanceOf(PolicyException.class).hasMessageContaining("not valid YAML");
+    }
+
+    @Test
+    void anExemptionCannotBeDeclaredForLinksNotReferredAnywhere() {
+        String yaml = bundledText().replace("  SEXUALIZED_COMMENTARY:\n    depictsOrLinks: false\n    noMaliceAllowed: true\n",
+                "  SEXUALIZED_COMMENTARY:\n    depictsOrLinks: false\n    noMaliceAllowed: true\n    inhopeUnlessHostedIn: [US]\n");
+
+        assertThatThrownBy(() -> parse(yaml)).hasMessageContaining("INHOPE referrals are for depicting or linking content only");
+    }
+
+    static String bundledText() {
+        try (InputStream in = PolicyDefinition.class.getResourceAsStream("/policy/cse-policy.yaml")) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static PolicyDefinition parse(String yaml) {
+        return PolicyDefinition.parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "test-policy.yaml");
+    }
+
+    private static int lineOf(String text, String needle) {
+        return lineOf(text, needle, 0);
+    }
+
+    private static int lineOf(String text, String needle, int afterLine) {
+        String[] lines = text.split("\n", -1);
+        for (int i = afterLine; i < lines.length; i++) {
+            if (lines[i].contains(needle)) {
+                return i + 1;
+            }
+        }
+        throw new AssertionError("no line with " + needle);
+    }
+}
