@@ -1,0 +1,114 @@
+package org.cse.classifier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.UUID;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.cse.events.AppealStatus;
+import org.cse.events.Category;
+import org.cse.events.Decision;
+import org.cse.events.Exemption;
+import org.cse.events.Intent;
+import org.cse.localstack.LocalStack;
+import org.cse.localstack.LocalStackExtension;
+import org.cse.localstack.TopicReader;
+import org.cse.schemas.DeadLetters;
+import org.cse.schemas.Topics;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The classifier on the real broker and registry. */
+@ExtendWith(LocalStackExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ClassifierIT {
+    private LocalStack stack;
+    private ClassifierHarness harness;
+    private ClassifierService classifier;
+
+    @BeforeAll
+    void start(LocalStack stack) throws Exception {
+        this.stack = stack;
+        this.harness = new ClassifierHarness(stack);
+        this.classifier = harness.startClassifier("classifier-it-" + UUID.randomUUID());
+    }
+
+    @AfterAll
+    void stop() {
+        classifier.close();
+        harness.close();
+    }
+
+    @Test
+    void twoConfirmedNoMaliceViolationsBackToBackLockThenSuspend() throws Exception {
+        String account = "acct-" + UUID.randomUUID();
+        harness.send(Topics.REPORTS, account, Fixtures.userReport("r1-" + account, account, "post-a", Category.SEXUALIZED_COMMENTARY));
+        harness.send(Topics.REPORTS, account, Fixtures.userReport("r2-" + account, account, "post-b", Category.SEXUALIZED_COMMENTARY));
+        harness.send(Topics.VERDICTS, account, Fixtures.violation("v1", account, "r1-" + account, Category.SEXUALIZED_COMMENTARY,
+                Intent.NO_MALICIOUS_INTENT));
+        harness.send(Topics.VERDICTS, account, Fixtures.violation("v2", account, "r2-" + account, Category.SEXUALIZED_COMMENTARY,
+                Intent.NO_MALICIOUS_INTENT));
+
+        try (TopicReader<String, Decision> decisions = harness.decisions()) {
+            var records = decisions.awaitMatching(r -> account.equals(r.key()), 2, Duration.ofSeconds(60));
+            assertThat(records).extracting(r -> r.value().getRuleId()).containsExactly(Policy.NO_MALICE_FIRST, Policy.REPEAT_VIOLATION);
+        }
+        HttpResponse<String> lookup = get("/v1/accounts/" + account);
+        assertThat(lookup.statusCode()).isEqualTo(200);
+        JsonNode view = new ObjectMapper().readTree(lookup.body());
+        assertThat(view.get("status").asText()).isEqualTo("SUSPENDED");
+        assertThat(view.get("strikes")).hasSize(2);
+        assertThat(get("/v1/accounts/never-reported-" + UUID.randomUUID()).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void aThousandReportsOfTheSamePostAreOneDecision() throws Exception {
+        String account = "acct-" + UUID.randomUUID();
+        for (int i = 0; i < 1000; i++) {
+            harness.sendAsync(Topics.REPORTS, account, Fixtures.hashMatch("r" + i + "-" + account, account, "post-1"));
+        }
+        harness.flush();
+
+        try (TopicReader<String, Decision> decisions = harness.decisions()) {
+            assertThat(decisions.awaitMatching(r -> account.equals(r.key()), 1, Duration.ofSeconds(60))).hasSize(1);
+            assertThat(decisions.settle(r -> account.equals(r.key()), Duration.ofSeconds(5))).hasSize(1);
+        }
+    }
+
+    @Test
+    void refusedInputsAreDeadLetteredWithAReasonAndTheAppKeepsRunning() throws Exception {
+        String account = "acct-" + UUID.randomUUID();
+        harness.send(Topics.REPORTS, account, Fixtures.userReport("r1-" + account, account, "post-1", Category.GENERATED_DEPICTION));
+        harness.send(Topics.VERDICTS, account, Fixtures.violation("v1", account, "unknown-report", Category.VISUAL_DEPICTION, Intent.MALICIOUS));
+        harness.send(Topics.VERDICTS, account, Fixtures.exemption("v2", account, "r1-" + account, Category.GENERATED_DEPICTION, Exemption.ADVOCACY));
+        harness.send(Topics.APPEALS, account, Fixtures.appeal("a1", account, "dec-unknown", AppealStatus.FILED));
+        harness.send(Topics.REPORTS, account, Fixtures.hashMatch("r2-" + account, account, "post-2"));
+
+        try (TopicReader<byte[], byte[]> dlq = new TopicReader<>(stack.bootstrapServers(), Topics.CLASSIFIER_DLQ.name(),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+             TopicReader<String, Decision> decisions = harness.decisions()) {
+            var dead = dlq.awaitMatching(r -> r.key() != null && account.equals(new String(r.key(), StandardCharsets.UTF_8)), 3,
+                    Duration.ofSeconds(60));
+            assertThat(dead).extracting(r -> DeadLetters.header(r.headers(), DeadLetters.REASON))
+                    .containsExactly("UNKNOWN_REPORT", "INVALID_EXEMPTION", "UNKNOWN_DECISION");
+            assertThat(decisions.awaitMatching(r -> account.equals(r.key()), 1, Duration.ofSeconds(60))).hasSize(1);
+        }
+        assertThat(classifier.isReady()).isTrue();
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + classifier.httpPort() + path))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+}
