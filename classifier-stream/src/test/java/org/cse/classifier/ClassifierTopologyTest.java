@@ -11,15 +11,10 @@ import static org.cse.classifier.Fixtures.userReport;
 import static org.cse.classifier.Fixtures.violation;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.file.Files;
 import java.util.List;
-import java.util.Properties;
 import java.util.stream.IntStream;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
-import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
 import org.cse.events.AccountEvent;
 import org.cse.events.ActionType;
@@ -45,9 +40,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class ClassifierTopologyTest {
-    private final InMemorySchemaRegistry registry = new InMemorySchemaRegistry();
-    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private TopologyTestDriver driver;
+    private ClassifierDriver driver;
     private TestInputTopic<String, Report> reports;
     private TestInputTopic<String, Verdict> verdicts;
     private TestInputTopic<String, Appeal> appeals;
@@ -57,32 +50,22 @@ class ClassifierTopologyTest {
     private TestOutputTopic<String, Decision> shadowDecisions;
     private TestOutputTopic<String, ReviewRequest> reviews;
     private TestOutputTopic<byte[], byte[]> deadLetters;
+    private InMemorySchemaRegistry registry;
+    private SimpleMeterRegistry meters;
 
-    private void start(PolicyDefinition shadow) throws Exception {
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "classifier-test");
-        props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("classifier-ttd").toString());
-        props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
-        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        driver = new TopologyTestDriver(ClassifierTopology.buildTopology(registry, new Policy(PolicyDefinition.bundled()),
-                shadow == null ? null : new Policy(shadow), meters), props, T0);
-        reports = driver.createInputTopic(Topics.REPORTS.name(), Topics.REPORTS.keySerde().serializer(),
-                Topics.REPORTS.valueSerde(registry).serializer());
-        verdicts = driver.createInputTopic(Topics.VERDICTS.name(), Topics.VERDICTS.keySerde().serializer(),
-                Topics.VERDICTS.valueSerde(registry).serializer());
-        appeals = driver.createInputTopic(Topics.APPEALS.name(), Topics.APPEALS.keySerde().serializer(),
-                Topics.APPEALS.valueSerde(registry).serializer());
-        accountEvents = driver.createInputTopic(Topics.ACCOUNT_EVENTS.name(), Topics.ACCOUNT_EVENTS.keySerde().serializer(),
-                Topics.ACCOUNT_EVENTS.valueSerde(registry).serializer());
-        bans = driver.createInputTopic(Topics.BANNED_IDENTIFIERS.name(), Topics.BANNED_IDENTIFIERS.keySerde().serializer(),
-                Topics.BANNED_IDENTIFIERS.valueSerde(registry).serializer());
-        decisions = driver.createOutputTopic(Topics.DECISIONS.name(), Topics.DECISIONS.keySerde().deserializer(),
-                Topics.DECISIONS.valueSerde(registry).deserializer());
-        shadowDecisions = driver.createOutputTopic(Topics.SHADOW_DECISIONS.name(), Topics.SHADOW_DECISIONS.keySerde().deserializer(),
-                Topics.SHADOW_DECISIONS.valueSerde(registry).deserializer());
-        reviews = driver.createOutputTopic(Topics.REVIEW_REQUESTS.name(), Topics.REVIEW_REQUESTS.keySerde().deserializer(),
-                Topics.REVIEW_REQUESTS.valueSerde(registry).deserializer());
-        deadLetters = driver.createOutputTopic(Topics.CLASSIFIER_DLQ.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    private void start(PolicyDefinition shadow) {
+        driver = new ClassifierDriver(shadow);
+        reports = driver.reports;
+        verdicts = driver.verdicts;
+        appeals = driver.appeals;
+        accountEvents = driver.accountEvents;
+        bans = driver.bans;
+        decisions = driver.decisions;
+        shadowDecisions = driver.shadowDecisions;
+        reviews = driver.reviews;
+        deadLetters = driver.deadLetters;
+        registry = driver.registry;
+        meters = driver.meters;
     }
 
     @AfterEach

@@ -3,22 +3,30 @@ package org.cse.classifier;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.cse.classifier.Fixtures.T0;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.cse.events.AccountState;
 import org.cse.events.AccountStatus;
 import org.cse.events.ActionType;
+import org.cse.events.BannedIdentifier;
 import org.cse.events.Category;
 import org.cse.events.Decision;
 import org.cse.events.Exemption;
+import org.cse.events.IdentifierType;
 import org.cse.events.Intent;
 import org.cse.events.Referral;
 import org.cse.events.ReferralTarget;
-import org.cse.events.Strike;
+import org.cse.events.Report;
+import org.cse.events.Reporter;
+import org.cse.events.ReporterKind;
+import org.cse.schemas.DeadLetters;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -26,11 +34,25 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every row of POLICY.md's "Outcomes of a confirmed violation", for every category × confirmation
- * (verified match, or a reviewer verdict with each intent) × prior history × current status. The
+ * (verified match, or a reviewer verdict with each intent) × prior history × current status, through
+ * the classifier topology: each row's history is built from real inputs (a platform prior strike, an
+ * earlier no-malice violation, a ban evasion, an earlier hash match) on its own account. The
  * expectations below are written from POLICY.md, independently of the policy file.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DecisionTableTest {
-    private static final Policy POLICY = new Policy(PolicyDefinition.bundled());
+    private static final String LIVE_VERSION = PolicyDefinition.bundled().version();
+    private ClassifierDriver topology;
+
+    @BeforeAll
+    void start() {
+        topology = new ClassifierDriver(null);
+    }
+
+    @AfterAll
+    void stop() {
+        topology.close();
+    }
 
     /** POLICY.md: categories with "NCMEC report: yes" and their incident types. */
     private static final Map<Category, String> NCMEC = Map.of(
@@ -51,10 +73,15 @@ class DecisionTableTest {
     enum Confirmation { HASH_MATCH, VERDICT_MALICIOUS, VERDICT_NOT_STATED, VERDICT_NO_MALICE }
 
     enum History {
+        /** No history at all. */
         ACTIVE_NO_STRIKE(AccountStatus.ACTIVE, false),
+        /** A strike the platform published from before this pipeline. */
         ACTIVE_PRIOR_STRIKE(AccountStatus.ACTIVE, true),
+        /** Locked by an earlier first no-malice violation. */
         LOCKED_WITH_STRIKE(AccountStatus.LOCKED, true),
+        /** Suspended for ban evasion, which is not a strike. */
         SUSPENDED_NO_STRIKE(AccountStatus.SUSPENDED, false),
+        /** Suspended by an earlier verified hash match. */
         SUSPENDED_WITH_STRIKE(AccountStatus.SUSPENDED, true);
 
         final AccountStatus status;
@@ -81,8 +108,9 @@ class DecisionTableTest {
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("everyRow")
     void confirmedViolation(Category category, Confirmation confirmation, History history) {
-        AccountState state = account(history);
-        Decision decision = decide(state, category, confirmation);
+        String account = "acct-" + category + "-" + confirmation + "-" + history;
+        establish(account, history);
+        Decision decision = decide(account, category, confirmation);
 
         boolean maliceFound = confirmation != Confirmation.VERDICT_NO_MALICE;
         String expectedRule;
@@ -106,7 +134,7 @@ class DecisionTableTest {
         assertThat(decision.getActions()).extracting(a -> a.getType()).containsExactlyElementsOf(expectedActions);
         assertThat(decision.getActions()).filteredOn(a -> a.getType() == ActionType.REMOVE_CONTENT)
                 .allSatisfy(a -> assertThat(a.getNotifyUser()).as("removal without notice").isFalse());
-        assertThat(decision.getPolicyVersion()).isEqualTo(POLICY.version());
+        assertThat(decision.getPolicyVersion()).isEqualTo(LIVE_VERSION);
         assertThat(decision.getReason()).isNotBlank();
 
         List<Referral> ncmec = decision.getReferrals().stream().filter(r -> r.getTarget() == ReferralTarget.NCMEC).toList();
@@ -135,49 +163,74 @@ class DecisionTableTest {
     @ParameterizedTest
     @EnumSource(Category.class)
     void exemptionsAreRefusedOnDepictingOrLinkingContentAndCloseOtherIncidents(Category category) {
-        AccountState state = POLICY.onReport(null, Fixtures.userReport("r1", "a", "post", category), T0).state();
-        var evaluation = POLICY.onVerdict(state, Fixtures.exemption("v1", "a", "r1", category, Exemption.DISCUSSION), T0);
+        String account = "acct-exempt-" + category;
+        topology.reports.pipeInput(account, Fixtures.userReport("r1-" + account, account, "post", category));
+        topology.verdicts.pipeInput(account, Fixtures.exemption("v1-" + account, account, "r1-" + account, category, Exemption.DISCUSSION));
 
+        List<Decision> decisions = decisionsOf(account);
+        var dead = topology.deadLetters.readRecordsToList().stream()
+                .filter(r -> account.equals(new String(r.key(), StandardCharsets.UTF_8))).toList();
         if (DEPICTING_OR_LINKING.contains(category)) {
-            assertThat(evaluation.rejection().reason()).isEqualTo("INVALID_EXEMPTION");
+            assertThat(decisions).isEmpty();
+            assertThat(dead).extracting(r -> DeadLetters.header(r.headers(), DeadLetters.REASON)).containsExactly("INVALID_EXEMPTION");
         } else {
-            assertThat(evaluation.rejection()).isNull();
-            Decision decision = (Decision) evaluation.outputs().get(0);
-            assertThat(decision.getRuleId()).isEqualTo(Policy.NOT_A_VIOLATION);
-            assertThat(decision.getActions()).isEmpty();
+            assertThat(dead).isEmpty();
+            assertThat(decisions).hasSize(1);
+            assertThat(decisions.get(0).getRuleId()).isEqualTo(Policy.NOT_A_VIOLATION);
+            assertThat(decisions.get(0).getActions()).isEmpty();
         }
     }
 
-    private static Decision decide(AccountState state, Category category, Confirmation confirmation) {
-        var report = Fixtures.urlMatch("r1", "acct", "post-1", "http://host.invalid/x", "DE");
-        Policy.Evaluation evaluation;
+    /** Builds the row's history from real inputs, and checks it took. */
+    private void establish(String account, History history) {
+        switch (history) {
+            case ACTIVE_NO_STRIKE -> { }
+            case ACTIVE_PRIOR_STRIKE -> topology.accountEvents.pipeInput(account,
+                    Fixtures.priorStrike("e-" + account, account, Category.SEXUALIZED_COMMENTARY));
+            case LOCKED_WITH_STRIKE -> {
+                topology.reports.pipeInput(account, Fixtures.userReport("h-" + account, account, "earlier", Category.SEXUALIZED_COMMENTARY));
+                topology.verdicts.pipeInput(account, Fixtures.violation("hv-" + account, account, "h-" + account,
+                        Category.SEXUALIZED_COMMENTARY, Intent.NO_MALICIOUS_INTENT));
+            }
+            case SUSPENDED_NO_STRIKE -> {
+                String hash = "h-banned-" + account;
+                topology.bans.pipeInput(hash, BannedIdentifier.newBuilder().setIdentifierHash(hash).setType(IdentifierType.EMAIL)
+                        .setAccountId("acct-banned-earlier").setDecisionId("dec-earlier").setBanned(true).setAt(T0).build());
+                topology.accountEvents.pipeInput(account, Fixtures.created("e-" + account, account, hash));
+            }
+            case SUSPENDED_WITH_STRIKE -> topology.reports.pipeInput(account, Fixtures.hashMatch("h-" + account, account, "earlier"));
+        }
+        List<String> earlier = decisionsOf(account).stream().map(Decision::getRuleId).toList();
+        switch (history) {
+            case ACTIVE_NO_STRIKE, ACTIVE_PRIOR_STRIKE -> assertThat(earlier).isEmpty();
+            case LOCKED_WITH_STRIKE -> assertThat(earlier).containsExactly(Policy.NO_MALICE_FIRST);
+            case SUSPENDED_NO_STRIKE -> assertThat(earlier).containsExactly(Policy.BAN_EVASION);
+            case SUSPENDED_WITH_STRIKE -> assertThat(earlier).containsExactly(Policy.CONFIRMED_MALICIOUS);
+        }
+    }
+
+    private Decision decide(String account, Category category, Confirmation confirmation) {
+        Report report = Report.newBuilder(Fixtures.urlMatch("r-" + account, account, "post-1", "http://host.invalid/x", "DE"))
+                .setClaimedCategory(category).build();
         if (confirmation == Confirmation.HASH_MATCH) {
-            evaluation = POLICY.onReport(state, org.cse.events.Report.newBuilder(report).setClaimedCategory(category).build(), T0);
+            topology.reports.pipeInput(account, report);
         } else {
-            var unconfirmed = org.cse.events.Report.newBuilder(report)
-                    .setReporter(org.cse.events.Reporter.newBuilder().setKind(org.cse.events.ReporterKind.TRUSTED_FLAGGER)
-                            .setReporterId("hotline").build()).build();
-            AccountState underReview = POLICY.onReport(state, unconfirmed, T0).state();
+            topology.reports.pipeInput(account, Report.newBuilder(report).setReporter(Reporter.newBuilder()
+                    .setKind(ReporterKind.TRUSTED_FLAGGER).setReporterId("hotline").build()).build());
             Intent intent = switch (confirmation) {
                 case VERDICT_MALICIOUS -> Intent.MALICIOUS;
                 case VERDICT_NOT_STATED -> Intent.NOT_STATED;
                 default -> Intent.NO_MALICIOUS_INTENT;
             };
-            evaluation = POLICY.onVerdict(underReview, Fixtures.violation("v1", "acct", "r1", category, intent), T0);
+            topology.verdicts.pipeInput(account, Fixtures.violation("v-" + account, account, "r-" + account, category, intent));
         }
-        assertThat(evaluation.rejection()).isNull();
-        List<Decision> decisions = evaluation.outputs().stream().filter(Decision.class::isInstance).map(Decision.class::cast).toList();
+        assertThat(topology.deadLetters.isEmpty()).as("nothing refused").isTrue();
+        List<Decision> decisions = decisionsOf(account);
         assertThat(decisions).hasSize(1);
         return decisions.get(0);
     }
 
-    private static AccountState account(History history) {
-        AccountState state = Policy.newAccount("acct");
-        state.setStatus(history.status);
-        if (history.strike) {
-            state.setStrikes(List.of(new Strike("dec-earlier", Category.SEXUALIZED_COMMENTARY, T0.minusSeconds(86_400), List.of())));
-            state.setRecentDecisionIds(List.of("dec-earlier"));
-        }
-        return state;
+    private List<Decision> decisionsOf(String account) {
+        return topology.decisions.readKeyValuesToList().stream().filter(kv -> account.equals(kv.key)).map(kv -> kv.value).toList();
     }
 }
