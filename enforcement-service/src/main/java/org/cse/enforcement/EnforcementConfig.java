@@ -17,12 +17,13 @@ import org.cse.runtime.KafkaSettings;
  * @param maxAttempts {@code ENFORCEMENT_MAX_ATTEMPTS}: calls per action before FAILED (default 8)
  * @param initialBackoff {@code ENFORCEMENT_BACKOFF_INITIAL} (default PT0.2S)
  * @param maxBackoff {@code ENFORCEMENT_BACKOFF_MAX} (default PT10S)
+ * @param workers {@code ENFORCEMENT_WORKERS}: partitions handled in parallel (default 6, the decisions topic's partitions)
  * @param groupId {@code ENFORCEMENT_GROUP_ID} (default cse-enforcement)
  * @param instanceId {@code ENFORCEMENT_INSTANCE_ID}: stable per instance, part of the transactional id (default HOSTNAME)
  */
 public record EnforcementConfig(KafkaSettings kafka, String httpHost, int httpPort, URI platformUrl, String platformToken,
                                 Duration requestTimeout, int maxAttempts, Duration initialBackoff, Duration maxBackoff,
-                                String groupId, String instanceId) {
+                                int workers, String groupId, String instanceId) {
 
     public static EnforcementConfig from(Env env) {
         String token = env.secret("PLATFORM_API_TOKEN", null);
@@ -39,6 +40,7 @@ public record EnforcementConfig(KafkaSettings kafka, String httpHost, int httpPo
                 env.integer("ENFORCEMENT_MAX_ATTEMPTS", 8, 1, 100),
                 env.duration("ENFORCEMENT_BACKOFF_INITIAL", Duration.ofMillis(200)),
                 env.duration("ENFORCEMENT_BACKOFF_MAX", Duration.ofSeconds(10)),
+                env.integer("ENFORCEMENT_WORKERS", 6, 1, 256),
                 env.string("ENFORCEMENT_GROUP_ID", "cse-enforcement"),
                 env.string("ENFORCEMENT_INSTANCE_ID", env.string("HOSTNAME", "local")));
     }

@@ -26,7 +26,7 @@ public final class EnforcementService implements Service {
         EnforcementHandler handler = new EnforcementHandler(platform, config.kafka().registryClient(), Clock.systemUTC(), metrics);
         this.loop = new TransactionalLoop("enforcement-service", config.kafka(), config.groupId(),
                 config.groupId() + "-" + config.instanceId(), Topics.DECISIONS.name(), Topics.ENFORCEMENT_DLQ.name(),
-                10, 5, Duration.ofSeconds(1), metrics, handler);
+                100, config.workers(), 5, Duration.ofSeconds(1), metrics, handler);
         this.http = new HttpService("enforcement-service", config.httpHost(), config.httpPort(), metrics, this::isReady, 2);
     }
 

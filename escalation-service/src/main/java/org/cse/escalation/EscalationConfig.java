@@ -23,13 +23,14 @@ import org.cse.runtime.KafkaSettings;
  * @param maxAttempts {@code ESCALATION_MAX_ATTEMPTS}: calls per step before the step fails (default 6)
  * @param initialBackoff {@code ESCALATION_BACKOFF_INITIAL} (default PT0.5S)
  * @param maxBackoff {@code ESCALATION_BACKOFF_MAX} (default PT30S)
+ * @param workers {@code ESCALATION_WORKERS}: partitions handled in parallel (default 6, the decisions topic's partitions)
  * @param groupId {@code ESCALATION_GROUP_ID} (default cse-escalation)
  * @param instanceId {@code ESCALATION_INSTANCE_ID}: part of the transactional id (default HOSTNAME)
  */
 public record EscalationConfig(KafkaSettings kafka, String httpHost, int httpPort, URI ncmecUrl, String ncmecUsername,
                                String ncmecPassword, Duration requestTimeout, CyberTiplineReport.Reporter reporter,
                                Map<String, URI> hotlines, URI defaultHotline, String hotlineToken, int maxAttempts,
-                               Duration initialBackoff, Duration maxBackoff, String groupId, String instanceId) {
+                               Duration initialBackoff, Duration maxBackoff, int workers, String groupId, String instanceId) {
 
     public static EscalationConfig from(Env env) {
         String password = env.secret("NCMEC_PASSWORD", null);
@@ -53,6 +54,7 @@ public record EscalationConfig(KafkaSettings kafka, String httpHost, int httpPor
                 env.integer("ESCALATION_MAX_ATTEMPTS", 6, 1, 100),
                 env.duration("ESCALATION_BACKOFF_INITIAL", Duration.ofMillis(500)),
                 env.duration("ESCALATION_BACKOFF_MAX", Duration.ofSeconds(30)),
+                env.integer("ESCALATION_WORKERS", 6, 1, 256),
                 env.string("ESCALATION_GROUP_ID", "cse-escalation"),
                 env.string("ESCALATION_INSTANCE_ID", env.string("HOSTNAME", "local")));
     }

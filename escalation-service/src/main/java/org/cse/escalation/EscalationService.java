@@ -36,7 +36,9 @@ public final class EscalationService implements Service {
                 Clock.systemUTC(), metrics, config.maxAttempts(), config.initialBackoff(), config.maxBackoff());
         this.loop = new TransactionalLoop("escalation-service", config.kafka(), config.groupId(),
                 config.groupId() + "-" + config.instanceId(), Topics.DECISIONS.name(), Topics.ESCALATION_DLQ.name(),
-                10, 5, Duration.ofSeconds(2), metrics, handler);
+                100, config.workers(), 5, Duration.ofSeconds(2), metrics, handler)
+                // the instance that had these partitions may have just finished referrals: see them before going on
+                .onAssignment(partitions -> states.awaitCurrent(Duration.ofSeconds(60)));
         this.http = new HttpService("escalation-service", config.httpHost(), config.httpPort(), metrics, this::isReady, 2);
     }
 

@@ -7,12 +7,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -38,6 +42,7 @@ final class ReferralStates implements AutoCloseable {
     private final KafkaConsumer<String, ReferralState> consumer;
     private final KafkaProducer<String, ReferralState> producer;
     private final Thread tail;
+    private final BlockingQueue<CompletableFuture<Void>> syncRequests = new LinkedBlockingQueue<>();
     private volatile boolean caughtUp;
     private volatile boolean running = true;
 
@@ -45,8 +50,10 @@ final class ReferralStates implements AutoCloseable {
         Serde<ReferralState> serde = Topics.REFERRALS.valueSerde(registry);
         Properties consumerProps = kafka.consumer(clientId + "-states", clientId + "-states-unused");
         this.consumer = new KafkaConsumer<>(consumerProps, Topics.REFERRALS.keySerde().deserializer(), serde.deserializer());
-        this.producer = new KafkaProducer<>(kafka.producer(clientId + "-states"), Topics.REFERRALS.keySerde().serializer(),
-                serde.serializer());
+        Properties producerProps = kafka.producer(clientId + "-states");
+        // every write waits for its acknowledgement before the next call: lingering would only add latency
+        producerProps.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        this.producer = new KafkaProducer<>(producerProps, Topics.REFERRALS.keySerde().serializer(), serde.serializer());
         this.tail = new Thread(this::run, clientId + "-referral-states");
         this.tail.setDaemon(true);
     }
@@ -97,6 +104,23 @@ final class ReferralStates implements AutoCloseable {
         return b.getUpdatedAt().isBefore(a.getUpdatedAt()) ? a : b;
     }
 
+    /**
+     * Blocks until every state written anywhere before this call has been read. Called when this
+     * instance takes over decision partitions: the instance that had them may have just finished a
+     * referral, and that must be seen before the same decision is handled here again.
+     */
+    void awaitCurrent(Duration timeout) throws TimeoutException, InterruptedException {
+        CompletableFuture<Void> sync = new CompletableFuture<>();
+        syncRequests.add(sync);
+        try {
+            sync.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("referral state reader failed", e.getCause());
+        } catch (TimeoutException e) {
+            throw new TimeoutException("referral states not current within " + timeout);
+        }
+    }
+
     private void run() {
         try {
             List<TopicPartition> partitions = consumer.partitionsFor(Topics.REFERRALS.name()).stream()
@@ -105,8 +129,10 @@ final class ReferralStates implements AutoCloseable {
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
             int restored = 0;
+            Map<TopicPartition, Long> syncTarget = null;
+            List<CompletableFuture<Void>> waiting = new ArrayList<>();
             while (running) {
-                for (ConsumerRecord<String, ReferralState> record : consumer.poll(Duration.ofMillis(200))) {
+                for (ConsumerRecord<String, ReferralState> record : consumer.poll(Duration.ofMillis(caughtUp ? 200 : 50))) {
                     if (record.value() == null) {
                         byId.remove(record.key());
                     } else {
@@ -114,16 +140,30 @@ final class ReferralStates implements AutoCloseable {
                     }
                     restored++;
                 }
-                if (!caughtUp && end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                if (!caughtUp && reached(end)) {
                     caughtUp = true;
                     LOG.info("restored {} referral state record(s), {} referral(s)", restored, byId.size());
+                }
+                if (syncTarget == null && !syncRequests.isEmpty()) {
+                    syncRequests.drainTo(waiting);
+                    syncTarget = consumer.endOffsets(partitions);
+                }
+                if (syncTarget != null && reached(syncTarget)) {
+                    waiting.forEach(sync -> sync.complete(null));
+                    waiting.clear();
+                    syncTarget = null;
                 }
             }
         } catch (WakeupException e) {
             // closing
         } catch (RuntimeException e) {
             LOG.error("referral state reader stopped", e);
+            syncRequests.forEach(sync -> sync.completeExceptionally(e));
         }
+    }
+
+    private boolean reached(Map<TopicPartition, Long> offsets) {
+        return offsets.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
     }
 
     @Override

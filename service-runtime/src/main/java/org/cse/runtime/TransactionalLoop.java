@@ -4,10 +4,20 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -29,10 +39,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Consume, call out, produce: the loop of a service whose work has side effects outside Kafka
- * (enforcement, escalation). Each input record is handled, then its outputs and its offset are
+ * (enforcement, escalation). Each poll's records are handled, then all their outputs and offsets are
  * committed in one Kafka transaction, so outputs appear exactly once. The side effects themselves
  * must be idempotent (Idempotency-Key, persisted referral state), because a crash between the call
- * and the commit replays the record.
+ * and the commit replays the records.
+ *
+ * <p>Records of different partitions are handled in parallel on {@code workers} threads; records of
+ * one partition (one account, since topics are keyed by account) are handled one after the other, in
+ * order. The handler must therefore be safe to call from several threads at once.
  *
  * <p>A handler that refuses a record ({@link DeadLetterException}) sends it to the dead-letter topic.
  * A handler that fails for another reason is retried with backoff; after {@code maxFailures} failures
@@ -42,10 +56,51 @@ import org.slf4j.LoggerFactory;
 public final class TransactionalLoop implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TransactionalLoop.class);
 
-    /** Handles one input record; returns the records to produce with it. */
+    /** Handles one input record; returns the records to produce with it. Called from several threads. */
     @FunctionalInterface
     public interface Handler {
         List<ProducerRecord<byte[], byte[]>> handle(ConsumerRecord<byte[], byte[]> record) throws Exception;
+    }
+
+    /** Runs on the loop thread when partitions are assigned, before any of their records is handled. */
+    @FunctionalInterface
+    public interface AssignmentHook {
+        void assigned(Collection<TopicPartition> partitions) throws Exception;
+    }
+
+    /** One partition's share of a poll: handled in order; what to produce; where to resume. */
+    private final class PartitionWork implements Callable<PartitionWork> {
+        final TopicPartition partition;
+        final List<ConsumerRecord<byte[], byte[]>> records;
+        final List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
+        int handled;
+
+        PartitionWork(TopicPartition partition, List<ConsumerRecord<byte[], byte[]>> records) {
+            this.partition = partition;
+            this.records = records;
+        }
+
+        @Override
+        public PartitionWork call() {
+            for (ConsumerRecord<byte[], byte[]> record : records) {
+                List<ProducerRecord<byte[], byte[]>> produced = handleWithRetries(record);
+                if (produced == null) {
+                    break;
+                }
+                outputs.addAll(produced);
+                handled++;
+            }
+            return this;
+        }
+
+        long firstOffset() {
+            return records.get(0).offset();
+        }
+
+        /** The offset after the last handled record. */
+        long nextOffset() {
+            return records.get(handled - 1).offset() + 1;
+        }
     }
 
     private final String name;
@@ -61,12 +116,18 @@ public final class TransactionalLoop implements AutoCloseable {
     private final Counter retried;
     private final int maxFailures;
     private final Duration failureBackoff;
+    private final ExecutorService workers;
     private final Thread thread;
+    private volatile AssignmentHook assignmentHook = partitions -> { };
     private volatile boolean running;
     private volatile boolean assignedAndPolling;
 
+    /**
+     * @param maxRecordsPerPoll records handled per transaction, at most
+     * @param workers threads handling partitions in parallel
+     */
     public TransactionalLoop(String name, KafkaSettings kafka, String groupId, String transactionalId, String inputTopic,
-                             String deadLetterTopic, int maxRecordsPerPoll, int maxFailures, Duration failureBackoff,
+                             String deadLetterTopic, int maxRecordsPerPoll, int workers, int maxFailures, Duration failureBackoff,
                              MeterRegistry metrics, Handler handler) {
         this.name = name;
         this.inputTopic = inputTopic;
@@ -89,13 +150,46 @@ public final class TransactionalLoop implements AutoCloseable {
                 .description("Input records sent to the dead-letter topic").register(metrics);
         this.retried = Counter.builder("cse_loop_record_retries").tag("loop", name)
                 .description("Handler failures that led to a retry of the same record").register(metrics);
+        AtomicInteger workerNumber = new AtomicInteger();
+        this.workers = Executors.newFixedThreadPool(workers, runnable -> {
+            Thread worker = new Thread(runnable, name + "-worker-" + workerNumber.incrementAndGet());
+            worker.setDaemon(true);
+            return worker;
+        });
         this.thread = new Thread(this::run, name + "-loop");
+    }
+
+    /** Sets what must happen before newly assigned partitions are handled; call before {@link #start()}. */
+    public TransactionalLoop onAssignment(AssignmentHook hook) {
+        this.assignmentHook = hook;
+        return this;
     }
 
     public void start() {
         running = true;
         producer.initTransactions();
-        consumer.subscribe(List.of(inputTopic));
+        consumer.subscribe(List.of(inputTopic), new ConsumerRebalanceListener() {
+            @Override
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                // nothing in hand: each poll's records are committed or rewound before the next poll
+            }
+
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                if (partitions.isEmpty()) {
+                    return;
+                }
+                try {
+                    assignmentHook.assigned(partitions);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(name + " interrupted while taking over " + partitions, e);
+                } catch (Exception e) {
+                    // taking over without what the hook guarantees could repeat an external call: stop instead
+                    throw new IllegalStateException(name + " cannot take over " + partitions + ": " + e.getMessage(), e);
+                }
+            }
+        });
         thread.start();
     }
 
@@ -109,10 +203,8 @@ public final class TransactionalLoop implements AutoCloseable {
             while (running) {
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(250));
                 assignedAndPolling = true;
-                for (ConsumerRecord<byte[], byte[]> record : records) {
-                    if (!running || !processWithRetries(record)) {
-                        break;
-                    }
+                if (!records.isEmpty()) {
+                    commit(handleAll(records));
                 }
             }
         } catch (WakeupException e) {
@@ -124,24 +216,52 @@ public final class TransactionalLoop implements AutoCloseable {
         } finally {
             running = false;
             assignedAndPolling = false;
+            leaveGroup();
         }
     }
 
-    /** Returns false when the record could not be committed and the partition was rewound to it. */
-    private boolean processWithRetries(ConsumerRecord<byte[], byte[]> record) {
+    /** A stopped loop leaves the group at once, so its partitions move to a live instance without waiting for a timeout. */
+    private void leaveGroup() {
+        try {
+            consumer.unsubscribe();
+        } catch (RuntimeException e) {
+            LOG.debug("{} could not leave the group: {}", name, e.toString());
+        }
+    }
+
+    /** Hands each partition's records to a worker and waits for all of them. */
+    private List<PartitionWork> handleAll(ConsumerRecords<byte[], byte[]> records) {
+        List<PartitionWork> work = records.partitions().stream().map(p -> new PartitionWork(p, records.records(p))).toList();
+        if (work.size() == 1) {
+            return List.of(work.get(0).call());
+        }
+        try {
+            for (Future<PartitionWork> done : workers.invokeAll(work)) {
+                done.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("a worker failed outside the handler", e.getCause());
+        }
+        return work;
+    }
+
+    /** Returns the records to produce for this one, or null when the loop is stopping and it was not handled. */
+    private List<ProducerRecord<byte[], byte[]>> handleWithRetries(ConsumerRecord<byte[], byte[]> record) {
         int failures = 0;
         while (running) {
-            List<ProducerRecord<byte[], byte[]>> outputs;
             try {
-                outputs = handler.handle(record);
+                return handler.handle(record);
             } catch (DeadLetterException e) {
-                outputs = List.of(deadLetter(record, e.reason(), e.getMessage()));
                 LOG.warn("{} dead-lettered {}-{}@{}: {} {}", name, record.topic(), record.partition(), record.offset(),
                         e.reason(), e.getMessage());
                 deadLettered.increment();
+                return List.of(deadLetter(record, e.reason(), e.getMessage()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return rewind(record);
+                return null;
             } catch (Exception e) {
                 failures++;
                 if (failures < maxFailures) {
@@ -153,40 +273,53 @@ public final class TransactionalLoop implements AutoCloseable {
                 }
                 LOG.error("{} gave up on {}-{}@{} after {} attempts: dead-lettering it", name, record.topic(),
                         record.partition(), record.offset(), failures, e);
-                outputs = List.of(deadLetter(record, "PROCESSING_FAILED", e.toString()));
                 deadLettered.increment();
+                return List.of(deadLetter(record, "PROCESSING_FAILED", e.toString()));
             }
-            return commit(record, outputs);
         }
-        return rewind(record);
+        return null;
     }
 
-    private boolean commit(ConsumerRecord<byte[], byte[]> record, List<ProducerRecord<byte[], byte[]>> outputs) {
+    /**
+     * Commits what was handled, outputs and offsets, in one transaction. Partitions not handled to the
+     * end (the loop is stopping) resume at their first unhandled record; if the commit fails, every
+     * partition of the poll is handled again.
+     */
+    private void commit(List<PartitionWork> work) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
+        for (PartitionWork partition : work) {
+            if (partition.handled > 0) {
+                offsets.put(partition.partition, new OffsetAndMetadata(partition.nextOffset()));
+                outputs.addAll(partition.outputs);
+            }
+            if (partition.handled < partition.records.size()) {
+                consumer.seek(partition.partition, partition.records.get(partition.handled).offset());
+            }
+        }
+        if (offsets.isEmpty()) {
+            return;
+        }
         try {
             producer.beginTransaction();
             outputs.forEach(producer::send);
-            producer.sendOffsetsToTransaction(Map.of(new TopicPartition(record.topic(), record.partition()),
-                    new OffsetAndMetadata(record.offset() + 1)), consumer.groupMetadata());
+            producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
             producer.commitTransaction();
-            processed.increment();
-            return true;
+            processed.increment(work.stream().mapToInt(partition -> partition.handled).sum());
         } catch (ProducerFencedException e) {
             throw e;
         } catch (KafkaException e) {
-            LOG.warn("{} could not commit {}-{}@{}: {}; will process it again", name, record.topic(), record.partition(),
-                    record.offset(), e.toString());
+            LOG.warn("{} could not commit {} records of {}: {}; will process them again", name,
+                    work.stream().mapToInt(partition -> partition.handled).sum(), offsets.keySet(), e.toString());
             try {
                 producer.abortTransaction();
+            } catch (ProducerFencedException fenced) {
+                throw fenced;
             } catch (KafkaException abortFailure) {
                 LOG.warn("{} abort failed: {}", name, abortFailure.toString());
             }
-            return rewind(record);
+            work.forEach(partition -> consumer.seek(partition.partition, partition.firstOffset()));
         }
-    }
-
-    private boolean rewind(ConsumerRecord<byte[], byte[]> record) {
-        consumer.seek(new TopicPartition(record.topic(), record.partition()), record.offset());
-        return false;
     }
 
     private ProducerRecord<byte[], byte[]> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String detail) {
@@ -204,7 +337,7 @@ public final class TransactionalLoop implements AutoCloseable {
         }
     }
 
-    /** Stops taking input, finishes the record in hand, and closes the clients. */
+    /** Stops taking input, finishes the records in hand, and closes the clients. */
     @Override
     public void close() {
         running = false;
@@ -214,6 +347,7 @@ public final class TransactionalLoop implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        workers.shutdownNow();
         consumerMetrics.close();
         producerMetrics.close();
         producer.close(Duration.ofSeconds(10));

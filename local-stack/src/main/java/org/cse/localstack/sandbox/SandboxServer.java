@@ -24,7 +24,8 @@ abstract class SandboxServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name, e);
         }
-        executor = Executors.newFixedThreadPool(4, runnable -> {
+        // enough threads that a sandbox is never the pipeline's bottleneck: the services call it from several workers
+        executor = Executors.newFixedThreadPool(16, runnable -> {
             Thread thread = new Thread(runnable, name);
             thread.setDaemon(true);
             return thread;
