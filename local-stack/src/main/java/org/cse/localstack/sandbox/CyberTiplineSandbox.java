@@ -5,6 +5,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -41,6 +42,7 @@ public final class CyberTiplineSandbox extends SandboxServer {
         private final String xml;
         private final List<String> fileIds = new ArrayList<>();
         private volatile Status status = Status.OPEN;
+        private volatile Instant finishedAt;
 
         StoredReport(long id, String xml) {
             this.id = id;
@@ -57,6 +59,11 @@ public final class CyberTiplineSandbox extends SandboxServer {
 
         public Status status() {
             return status;
+        }
+
+        /** When the report was finished, or null while it is not. */
+        public Instant finishedAt() {
+            return finishedAt;
         }
 
         public synchronized List<String> fileIds() {
@@ -223,6 +230,7 @@ public final class CyberTiplineSandbox extends SandboxServer {
             if (report.status == Status.RETRACTED) {
                 return response(5101, "Report already retracted", null);
             }
+            report.finishedAt = Instant.now();
             report.status = Status.FINISHED;
         }
         StringBuilder files = new StringBuilder("<files>");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,9 +39,9 @@ public final class PlatformSandbox extends SandboxServer {
     private static final Set<String> TYPES = Set.of("SUSPEND_PERMANENTLY", "REMOVE_CONTENT", "BAN_IDENTIFIERS",
             "REQUIRE_REMOVAL", "TEMPORARY_LOCK", "REINSTATE_ACCOUNT", "UNBAN_IDENTIFIERS");
 
-    /** One action the platform applied. */
+    /** One action the platform applied, and when it first arrived. */
     public record AppliedAction(String accountId, String actionId, String decisionId, String type,
-                                List<String> contentIds, int identifierCount) {}
+                                List<String> contentIds, int identifierCount, Instant appliedAt) {}
 
     private final String token;
     private final Map<String, AppliedAction> byKey = new ConcurrentHashMap<>();
@@ -129,7 +130,7 @@ public final class PlatformSandbox extends SandboxServer {
         List<String> contentIds = new ArrayList<>();
         body.path("contentIds").forEach(node -> contentIds.add(node.asText()));
         AppliedAction action = new AppliedAction(path.group(1), key, body.path("decisionId").asText(), type,
-                List.copyOf(contentIds), body.path("identifiers").size());
+                List.copyOf(contentIds), body.path("identifiers").size(), Instant.now());
         AppliedAction earlier = byKey.putIfAbsent(key, action);
         if (earlier == null) {
             applied.add(action);

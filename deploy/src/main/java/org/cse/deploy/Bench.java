@@ -1,0 +1,221 @@
+package org.cse.deploy;
+
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.cse.events.Decision;
+import org.cse.localstack.LocalStack;
+import org.cse.localstack.TopicReader;
+import org.cse.localstack.sandbox.CyberTiplineSandbox;
+import org.cse.localstack.sandbox.PlatformSandbox;
+import org.cse.schemas.Topics;
+
+/**
+ * End-to-end latency and throughput of the whole pipeline on this machine: verified hash matches
+ * posted to intake at a fixed rate, each for its own account, timed to the broker's acknowledgement
+ * (HTTP 202), the decision on {@code cse.decisions.v1}, the suspension applied at the platform sandbox
+ * and the report finished at the NCMEC sandbox. Prints figures; asserts nothing. The targets these
+ * figures are read against are in the README ("Benchmarks").
+ *
+ * <p>{@code BENCH_REPORTS} (default 1000) and {@code BENCH_RATE} reports per second (default 100).
+ */
+public final class Bench {
+    private static final Pattern ESP_IDENTIFIER = Pattern.compile("<espIdentifier>([^<]+)</espIdentifier>");
+
+    /** When each step happened for one report. */
+    private static final class Timings {
+        volatile Instant sent;
+        volatile Instant accepted;
+        volatile Instant decided;
+        volatile Instant suspended;
+        volatile Instant finished;
+        volatile int status;
+    }
+
+    private Bench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        System.setProperty("LOG_FORMAT", System.getenv().getOrDefault("LOG_FORMAT", "plain"));
+        System.setProperty("LOG_LEVEL", System.getenv().getOrDefault("LOG_LEVEL", "ERROR"));
+        System.setProperty("LOG_LEVEL_KAFKA", System.getenv().getOrDefault("LOG_LEVEL_KAFKA", "ERROR"));
+        System.setProperty("LOG_LEVEL_STREAMS", System.getenv().getOrDefault("LOG_LEVEL_STREAMS", "ERROR"));
+        int reports = Integer.parseInt(System.getenv().getOrDefault("BENCH_REPORTS", "1000"));
+        int rate = Integer.parseInt(System.getenv().getOrDefault("BENCH_RATE", "100"));
+        PrintStream out = System.out;
+
+        Instant started = Instant.now();
+        try (LocalStack stack = LocalStack.start()) {
+            Instant stackReady = Instant.now();
+            try (LocalPipeline pipeline = LocalPipeline.start(stack, Duration.ofMinutes(2))) {
+                Instant pipelineReady = Instant.now();
+                out.printf("startup: broker+registry+topics %.1f s, four services ready %.1f s after that%n",
+                        seconds(started, stackReady), seconds(stackReady, pipelineReady));
+                run(stack, pipeline, "warmup", Math.min(100, reports), rate, null);
+                run(stack, pipeline, "measured", reports, rate, out);
+            }
+        }
+        System.exit(0);
+    }
+
+    private static void run(LocalStack stack, LocalPipeline pipeline, String label, int reports, int rate, PrintStream out)
+            throws Exception {
+        String run = label + "-" + UUID.randomUUID().toString().substring(0, 8);
+        Map<String, Timings> byAccount = new ConcurrentHashMap<>();
+        List<String> accounts = new ArrayList<>();
+        for (int i = 0; i < reports; i++) {
+            String account = "bench-" + run + "-" + i;
+            accounts.add(account);
+            byAccount.put(account, new Timings());
+        }
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        ExecutorService senders = Executors.newFixedThreadPool(16);
+        AtomicBoolean done = new AtomicBoolean();
+        CountDownLatch listening = new CountDownLatch(1);
+        Thread decisionWatcher = new Thread(() -> {
+            try (TopicReader<String, Decision> decisions = new TopicReader<>(stack.bootstrapServers(), Topics.DECISIONS.name(),
+                    Topics.DECISIONS.keySerde().deserializer(), Topics.DECISIONS.valueSerde(stack.registryClient()).deserializer())) {
+                decisions.poll(Duration.ofMillis(500));
+                listening.countDown();
+                while (!done.get()) {
+                    for (ConsumerRecord<String, Decision> record : decisions.poll(Duration.ofMillis(20))) {
+                        Timings timings = byAccount.get(record.key());
+                        if (timings != null && timings.decided == null) {
+                            timings.decided = Instant.now();
+                        }
+                    }
+                }
+            }
+        }, "bench-decisions");
+        decisionWatcher.start();
+        try {
+            listening.await(30, TimeUnit.SECONDS);
+            long intervalNanos = TimeUnit.SECONDS.toNanos(1) / rate;
+            long start = System.nanoTime();
+            for (int i = 0; i < reports; i++) {
+                long wait = start + i * intervalNanos - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+                String account = accounts.get(i);
+                senders.execute(() -> post(http, pipeline.intakeUrl(), account, byAccount.get(account)));
+            }
+            Instant deadline = Instant.now().plus(Duration.ofMinutes(5));
+            Progress progress = new Progress();
+            while (Instant.now().isBefore(deadline) && !complete(byAccount, pipeline, progress)) {
+                Thread.sleep(100);
+            }
+        } finally {
+            done.set(true);
+            decisionWatcher.join();
+            senders.shutdown();
+            senders.awaitTermination(30, TimeUnit.SECONDS);
+        }
+        if (out != null) {
+            report(out, reports, rate, byAccount);
+        }
+    }
+
+    private static void post(HttpClient http, String intakeUrl, String account, Timings timings) {
+        String body = SampleTraffic.HASH_MATCH.replace("acct-1001", account).replace("media-88231", "media-" + account);
+        timings.sent = Instant.now();
+        try {
+            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(intakeUrl + "/v1/reports"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.discarding());
+            timings.status = response.statusCode();
+            timings.accepted = Instant.now();
+        } catch (Exception e) {
+            timings.status = -1;
+        }
+    }
+
+    /** Collects what the sandboxes saw since the last look; true once every accepted report has gone all the way. */
+    private static boolean complete(Map<String, Timings> byAccount, LocalPipeline pipeline, Progress progress) {
+        List<PlatformSandbox.AppliedAction> applied = pipeline.platform().applied();
+        for (PlatformSandbox.AppliedAction action : applied.subList(progress.actionsSeen, applied.size())) {
+            Timings timings = byAccount.get(action.accountId());
+            if (timings != null && "SUSPEND_PERMANENTLY".equals(action.type())) {
+                timings.suspended = action.appliedAt();
+            }
+        }
+        progress.actionsSeen = applied.size();
+        for (CyberTiplineSandbox.StoredReport report : pipeline.ncmec().finishedReports()) {
+            if (progress.reportsSeen.add(report.id())) {
+                Matcher account = ESP_IDENTIFIER.matcher(report.xml());
+                Timings timings = account.find() ? byAccount.get(account.group(1)) : null;
+                if (timings != null) {
+                    timings.finished = report.finishedAt();
+                }
+            }
+        }
+        return byAccount.values().stream().allMatch(t -> t.status != 0
+                && (t.status != 202 || t.decided != null && t.suspended != null && t.finished != null));
+    }
+
+    /** How far the bench has read the sandboxes' records, so each is looked at once. */
+    private static final class Progress {
+        int actionsSeen;
+        final Set<Long> reportsSeen = new HashSet<>();
+    }
+
+    private static void report(PrintStream out, int reports, int rate, Map<String, Timings> byAccount) {
+        List<Timings> all = List.copyOf(byAccount.values());
+        long accepted = all.stream().filter(t -> t.status == 202).count();
+        long finished = all.stream().filter(t -> t.finished != null).count();
+        Instant first = all.stream().map(t -> t.sent).filter(t -> t != null).min(Instant::compareTo).orElseThrow();
+        Instant lastSent = all.stream().map(t -> t.sent).filter(t -> t != null).max(Instant::compareTo).orElseThrow();
+        Instant lastFinished = all.stream().map(t -> t.finished).filter(t -> t != null).max(Instant::compareTo).orElse(lastSent);
+        long suspended = all.stream().filter(t -> t.suspended != null).count();
+        out.printf("%d hash-matched reports offered at %d/s (sent in %.1f s): %d accepted (202), %d suspensions applied, "
+                + "%d NCMEC reports finished, %d not through within 5 minutes%n", reports, rate, seconds(first, lastSent), accepted,
+                suspended, finished, all.stream().filter(t -> t.status == 202 && (t.suspended == null || t.finished == null)).count());
+        out.printf("throughput: %.0f reports/s from first post to last finished NCMEC report%n",
+                finished / Math.max(0.001, seconds(first, lastFinished)));
+        out.println("latency from POST, ms          p50      p95      p99      max");
+        line(out, "accepted (HTTP 202)", all, t -> t.accepted);
+        line(out, "decision on cse.decisions.v1", all, t -> t.decided);
+        line(out, "suspension applied (platform)", all, t -> t.suspended);
+        line(out, "NCMEC report finished", all, t -> t.finished);
+    }
+
+    private static void line(PrintStream out, String step, List<Timings> all, Function<Timings, Instant> at) {
+        long[] millis = all.stream().filter(t -> t.sent != null && at.apply(t) != null)
+                .mapToLong(t -> Duration.between(t.sent, at.apply(t)).toMillis()).sorted().toArray();
+        if (millis.length == 0) {
+            out.printf("%-30s (none)%n", step);
+            return;
+        }
+        out.printf("%-30s %6d   %6d   %6d   %6d   (n=%d)%n", step, percentile(millis, 50), percentile(millis, 95),
+                percentile(millis, 99), millis[millis.length - 1], millis.length);
+    }
+
+    private static long percentile(long[] sorted, int p) {
+        int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+    }
+
+    private static double seconds(Instant from, Instant to) {
+        return Duration.between(from, to).toMillis() / 1000.0;
+    }
+}
