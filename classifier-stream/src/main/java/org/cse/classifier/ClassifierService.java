@@ -31,6 +31,7 @@ import org.cse.events.AccountState;
 import org.cse.events.IncidentState;
 import org.cse.runtime.HttpService;
 import org.cse.runtime.Metrics;
+import org.cse.runtime.RetryOnRegistryOutage;
 import org.cse.runtime.Service;
 import org.cse.schemas.Topics;
 import org.slf4j.Logger;
@@ -65,6 +66,7 @@ public final class ClassifierService implements Service {
         Properties props = config.kafka().streams(config.applicationId(), config.stateDir(), Topics.CLASSIFIER_DLQ.name());
         props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
         this.streams = new KafkaStreams(topology, props);
+        this.streams.setUncaughtExceptionHandler(RetryOnRegistryOutage.uncaughtHandler());
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(metrics);
         http.route(ACCOUNTS, this::lookup);

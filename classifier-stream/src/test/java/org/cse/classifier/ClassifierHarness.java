@@ -60,8 +60,7 @@ final class ClassifierHarness implements AutoCloseable {
     }
 
     TopicReader<String, Decision> decisions() {
-        return new TopicReader<>(stack.bootstrapServers(), Topics.DECISIONS.name(), Topics.DECISIONS.keySerde().deserializer(),
-                Topics.DECISIONS.valueSerde(stack.registryClient()).deserializer());
+        return stack.reader(Topics.DECISIONS);
     }
 
     @Override

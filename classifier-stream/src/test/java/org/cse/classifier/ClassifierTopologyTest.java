@@ -10,15 +10,10 @@ import static org.cse.classifier.Fixtures.urlMatch;
 import static org.cse.classifier.Fixtures.userReport;
 import static org.cse.classifier.Fixtures.violation;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import java.util.stream.IntStream;
-import org.apache.kafka.streams.TestInputTopic;
-import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.test.TestRecord;
-import org.cse.events.AccountEvent;
 import org.cse.events.ActionType;
-import org.cse.events.Appeal;
 import org.cse.events.AppealStatus;
 import org.cse.events.BannedIdentifier;
 import org.cse.events.Category;
@@ -32,40 +27,16 @@ import org.cse.events.ReferralTarget;
 import org.cse.events.Report;
 import org.cse.events.ReviewReason;
 import org.cse.events.ReviewRequest;
-import org.cse.events.Verdict;
 import org.cse.schemas.DeadLetters;
 import org.cse.schemas.Topics;
-import org.cse.schemas.registry.InMemorySchemaRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class ClassifierTopologyTest {
     private ClassifierDriver driver;
-    private TestInputTopic<String, Report> reports;
-    private TestInputTopic<String, Verdict> verdicts;
-    private TestInputTopic<String, Appeal> appeals;
-    private TestInputTopic<String, AccountEvent> accountEvents;
-    private TestInputTopic<String, BannedIdentifier> bans;
-    private TestOutputTopic<String, Decision> decisions;
-    private TestOutputTopic<String, Decision> shadowDecisions;
-    private TestOutputTopic<String, ReviewRequest> reviews;
-    private TestOutputTopic<byte[], byte[]> deadLetters;
-    private InMemorySchemaRegistry registry;
-    private SimpleMeterRegistry meters;
 
     private void start(PolicyDefinition shadow) {
         driver = new ClassifierDriver(shadow);
-        reports = driver.reports;
-        verdicts = driver.verdicts;
-        appeals = driver.appeals;
-        accountEvents = driver.accountEvents;
-        bans = driver.bans;
-        decisions = driver.decisions;
-        shadowDecisions = driver.shadowDecisions;
-        reviews = driver.reviews;
-        deadLetters = driver.deadLetters;
-        registry = driver.registry;
-        meters = driver.meters;
     }
 
     @AfterEach
@@ -78,10 +49,10 @@ class ClassifierTopologyTest {
     @Test
     void verifiedHashMatchSuspendsRemovesBansAndRefersToNcmec() throws Exception {
         start(null);
-        accountEvents.pipeInput("acct-1", created("e1", "acct-1", "h-email"));
-        reports.pipeInput("acct-1", hashMatch("r1", "acct-1", "post-1"));
+        driver.accountEvents.pipeInput("acct-1", created("e1", "acct-1", "h-email"));
+        driver.reports.pipeInput("acct-1", hashMatch("r1", "acct-1", "post-1"));
 
-        Decision decision = decisions.readValue();
+        Decision decision = driver.decisions.readValue();
         assertThat(decision.getRuleId()).isEqualTo(Policy.CONFIRMED_MALICIOUS);
         assertThat(decision.getActions()).extracting(a -> a.getType())
                 .containsExactly(ActionType.SUSPEND_PERMANENTLY, ActionType.REMOVE_CONTENT, ActionType.BAN_IDENTIFIERS);
@@ -89,33 +60,33 @@ class ClassifierTopologyTest {
         assertThat(decision.getReferrals()).extracting(Referral::getTarget).containsExactly(ReferralTarget.NCMEC);
         assertThat(decision.getPolicyVersion()).isEqualTo(PolicyDefinition.bundled().version());
         assertThat(decision.getKnowledgeAt()).isEqualTo(T0.plusSeconds(1));
-        assertThat(decisions.isEmpty()).isTrue();
-        assertThat(reviews.isEmpty()).isTrue();
+        assertThat(driver.decisions.isEmpty()).isTrue();
+        assertThat(driver.reviews.isEmpty()).isTrue();
     }
 
     @Test
     void unconfirmedReportsRequestReviewWithPriorityAndNoDecision() throws Exception {
         start(null);
-        reports.pipeInput("a", userReport("r1", "a", "p1", Category.SEXTORTION));
-        reports.pipeInput("b", userReport("r2", "b", "p2", Category.SEXUALIZED_COMMENTARY));
-        reports.pipeInput("c", Fixtures.classifierReport("r3", "c", "p3", 0.95));
-        reports.pipeInput("d", Fixtures.classifierReport("r4", "d", "p4", 0.5));
-        reports.pipeInput("e", userReport("r5", "e", "p5", Category.TRAFFICKING));
+        driver.reports.pipeInput("a", userReport("r1", "a", "p1", Category.SEXTORTION));
+        driver.reports.pipeInput("b", userReport("r2", "b", "p2", Category.SEXUALIZED_COMMENTARY));
+        driver.reports.pipeInput("c", Fixtures.classifierReport("r3", "c", "p3", 0.95));
+        driver.reports.pipeInput("d", Fixtures.classifierReport("r4", "d", "p4", 0.5));
+        driver.reports.pipeInput("e", userReport("r5", "e", "p5", Category.TRAFFICKING));
 
-        assertThat(reviews.readValuesToList()).extracting(ReviewRequest::getPriority)
+        assertThat(driver.reviews.readValuesToList()).extracting(ReviewRequest::getPriority)
                 .containsExactly(Priority.HIGH, Priority.NORMAL, Priority.HIGH, Priority.NORMAL, Priority.HIGH);
-        assertThat(decisions.isEmpty()).isTrue();
+        assertThat(driver.decisions.isEmpty()).isTrue();
     }
 
     @Test
     void aThousandReportsOfTheSamePostAreOneIncidentOneReviewOneDecision() throws Exception {
         start(null);
-        IntStream.range(0, 1000).forEach(i -> reports.pipeInput("acct-9", userReport("r" + i, "acct-9", "post-9", null)));
-        verdicts.pipeInput("acct-9", violation("v1", "acct-9", "r500", Category.FANTASY_OR_PROMOTION, Intent.MALICIOUS));
-        IntStream.range(1000, 1100).forEach(i -> reports.pipeInput("acct-9", hashMatch("r" + i, "acct-9", "post-9")));
+        IntStream.range(0, 1000).forEach(i -> driver.reports.pipeInput("acct-9", userReport("r" + i, "acct-9", "post-9", null)));
+        driver.verdicts.pipeInput("acct-9", violation("v1", "acct-9", "r500", Category.FANTASY_OR_PROMOTION, Intent.MALICIOUS));
+        IntStream.range(1000, 1100).forEach(i -> driver.reports.pipeInput("acct-9", hashMatch("r" + i, "acct-9", "post-9")));
 
-        assertThat(reviews.readValuesToList()).hasSize(1);
-        List<Decision> all = decisions.readValuesToList();
+        assertThat(driver.reviews.readValuesToList()).hasSize(1);
+        List<Decision> all = driver.decisions.readValuesToList();
         assertThat(all).hasSize(1);
         assertThat(all.get(0).getReportIds()).hasSize(1000);
     }
@@ -123,12 +94,12 @@ class ClassifierTopologyTest {
     @Test
     void twoNoMaliceViolationsInTheSameMillisecondLockThenSuspend() throws Exception {
         start(null);
-        reports.pipeInput("acct-2", userReport("r1", "acct-2", "post-a", Category.SEXUALIZED_COMMENTARY), T0);
-        reports.pipeInput("acct-2", userReport("r2", "acct-2", "post-b", Category.SEXUALIZED_COMMENTARY), T0);
-        verdicts.pipeInput("acct-2", violation("v1", "acct-2", "r1", Category.SEXUALIZED_COMMENTARY, Intent.NO_MALICIOUS_INTENT), T0);
-        verdicts.pipeInput("acct-2", violation("v2", "acct-2", "r2", Category.SEXUALIZED_COMMENTARY, Intent.NO_MALICIOUS_INTENT), T0);
+        driver.reports.pipeInput("acct-2", userReport("r1", "acct-2", "post-a", Category.SEXUALIZED_COMMENTARY), T0);
+        driver.reports.pipeInput("acct-2", userReport("r2", "acct-2", "post-b", Category.SEXUALIZED_COMMENTARY), T0);
+        driver.verdicts.pipeInput("acct-2", violation("v1", "acct-2", "r1", Category.SEXUALIZED_COMMENTARY, Intent.NO_MALICIOUS_INTENT), T0);
+        driver.verdicts.pipeInput("acct-2", violation("v2", "acct-2", "r2", Category.SEXUALIZED_COMMENTARY, Intent.NO_MALICIOUS_INTENT), T0);
 
-        List<Decision> all = decisions.readValuesToList();
+        List<Decision> all = driver.decisions.readValuesToList();
         assertThat(all).extracting(Decision::getRuleId).containsExactly(Policy.NO_MALICE_FIRST, Policy.REPEAT_VIOLATION);
         assertThat(all.get(0).getActions()).extracting(a -> a.getType())
                 .containsExactly(ActionType.REQUIRE_REMOVAL, ActionType.TEMPORARY_LOCK);
@@ -138,10 +109,10 @@ class ClassifierTopologyTest {
     @Test
     void newContentOnASuspendedAccountIsRemovedAndReferredWithoutASecondSuspension() throws Exception {
         start(null);
-        reports.pipeInput("acct-3", hashMatch("r1", "acct-3", "post-a"));
-        reports.pipeInput("acct-3", hashMatch("r2", "acct-3", "post-b"));
+        driver.reports.pipeInput("acct-3", hashMatch("r1", "acct-3", "post-a"));
+        driver.reports.pipeInput("acct-3", hashMatch("r2", "acct-3", "post-b"));
 
-        List<Decision> all = decisions.readValuesToList();
+        List<Decision> all = driver.decisions.readValuesToList();
         assertThat(all.get(1).getRuleId()).isEqualTo(Policy.ALREADY_SUSPENDED);
         assertThat(all.get(1).getActions()).extracting(a -> a.getType()).containsExactly(ActionType.REMOVE_CONTENT);
         assertThat(all.get(1).getReferrals()).extracting(Referral::getTarget).containsExactly(ReferralTarget.NCMEC);
@@ -150,42 +121,42 @@ class ClassifierTopologyTest {
     @Test
     void verifiedUrlMatchHostedAbroadAlsoGoesToThatCountrysHotline() throws Exception {
         start(null);
-        reports.pipeInput("acct-4", urlMatch("r1", "acct-4", "post-4", "http://host.invalid/a", "NL"));
-        reports.pipeInput("acct-5", urlMatch("r2", "acct-5", "post-5", "http://host.invalid/b", "US"));
+        driver.reports.pipeInput("acct-4", urlMatch("r1", "acct-4", "post-4", "http://host.invalid/a", "NL"));
+        driver.reports.pipeInput("acct-5", urlMatch("r2", "acct-5", "post-5", "http://host.invalid/b", "US"));
 
-        assertThat(decisions.readValue().getReferrals()).extracting(Referral::getTarget, Referral::getHostingCountry)
+        assertThat(driver.decisions.readValue().getReferrals()).extracting(Referral::getTarget, Referral::getHostingCountry)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(ReferralTarget.NCMEC, null),
                         org.assertj.core.groups.Tuple.tuple(ReferralTarget.INHOPE, "NL"));
-        assertThat(decisions.readValue().getReferrals()).extracting(Referral::getTarget).containsExactly(ReferralTarget.NCMEC);
+        assertThat(driver.decisions.readValue().getReferrals()).extracting(Referral::getTarget).containsExactly(ReferralTarget.NCMEC);
     }
 
     @Test
     void refusedInputsGoToTheDeadLetterTopicWithReasonAndTheAppKeepsDeciding() throws Exception {
         start(null);
-        reports.pipeInput("acct-6", userReport("r1", "acct-6", "post-6", Category.VISUAL_DEPICTION));
-        verdicts.pipeInput("acct-6", violation("v1", "acct-6", "no-such-report", Category.VISUAL_DEPICTION, Intent.MALICIOUS));
-        verdicts.pipeInput("acct-6", exemption("v2", "acct-6", "r1", Category.VISUAL_DEPICTION, Exemption.NON_SEXUALIZED_CONTEXT));
-        appeals.pipeInput("acct-6", appeal("a1", "acct-6", "dec-unknown", AppealStatus.FILED));
-        reports.pipeInput("acct-6", (Report) null);
-        reports.pipeInput("acct-7", hashMatch("r9", "acct-7", "post-7"));
+        driver.reports.pipeInput("acct-6", userReport("r1", "acct-6", "post-6", Category.VISUAL_DEPICTION));
+        driver.verdicts.pipeInput("acct-6", violation("v1", "acct-6", "no-such-report", Category.VISUAL_DEPICTION, Intent.MALICIOUS));
+        driver.verdicts.pipeInput("acct-6", exemption("v2", "acct-6", "r1", Category.VISUAL_DEPICTION, Exemption.NON_SEXUALIZED_CONTEXT));
+        driver.appeals.pipeInput("acct-6", appeal("a1", "acct-6", "dec-unknown", AppealStatus.FILED));
+        driver.reports.pipeInput("acct-6", (Report) null);
+        driver.reports.pipeInput("acct-7", hashMatch("r9", "acct-7", "post-7"));
 
-        List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
+        List<TestRecord<byte[], byte[]>> dead = driver.deadLetters.readRecordsToList();
         assertThat(dead).extracting(r -> DeadLetters.header(r.headers(), DeadLetters.REASON))
                 .containsExactly("UNKNOWN_REPORT", "INVALID_EXEMPTION", "UNKNOWN_DECISION", "NULL_VALUE");
         assertThat(DeadLetters.header(dead.get(1).headers(), DeadLetters.SOURCE_TOPIC)).isEqualTo(Topics.VERDICTS.name());
-        assertThat(Topics.VERDICTS.valueSerde(registry).deserializer().deserialize(Topics.VERDICTS.name(), dead.get(1).value())
+        assertThat(Topics.VERDICTS.valueSerde(driver.registry).deserializer().deserialize(Topics.VERDICTS.name(), dead.get(1).value())
                 .getVerdictId()).isEqualTo("v2");
-        assertThat(decisions.readValue().getAccountId()).isEqualTo("acct-7");
-        assertThat(meters.counter("cse_classifier_dead_letters", "input", "verdict", "reason", "INVALID_EXEMPTION").count()).isEqualTo(1.0);
+        assertThat(driver.decisions.readValue().getAccountId()).isEqualTo("acct-7");
+        assertThat(driver.meters.counter("cse_classifier_dead_letters", "input", "verdict", "reason", "INVALID_EXEMPTION").count()).isEqualTo(1.0);
     }
 
     @Test
     void anExemptionOnCommentaryClosesTheIncidentWithoutAction() throws Exception {
         start(null);
-        reports.pipeInput("acct-8", userReport("r1", "acct-8", "post-8", Category.SEXUALIZED_COMMENTARY));
-        verdicts.pipeInput("acct-8", exemption("v1", "acct-8", "r1", Category.SEXUALIZED_COMMENTARY, Exemption.NON_SEXUALIZED_CONTEXT));
+        driver.reports.pipeInput("acct-8", userReport("r1", "acct-8", "post-8", Category.SEXUALIZED_COMMENTARY));
+        driver.verdicts.pipeInput("acct-8", exemption("v1", "acct-8", "r1", Category.SEXUALIZED_COMMENTARY, Exemption.NON_SEXUALIZED_CONTEXT));
 
-        Decision decision = decisions.readValue();
+        Decision decision = driver.decisions.readValue();
         assertThat(decision.getRuleId()).isEqualTo(Policy.NOT_A_VIOLATION);
         assertThat(decision.getActions()).isEmpty();
         assertThat(decision.getReferrals()).isEmpty();
@@ -194,37 +165,37 @@ class ClassifierTopologyTest {
     @Test
     void anAppealOpensAReviewAndAnOverturnReinstatesUnbansAndRetracts() throws Exception {
         start(null);
-        accountEvents.pipeInput("acct-10", created("e1", "acct-10", "h-10"));
-        reports.pipeInput("acct-10", hashMatch("r1", "acct-10", "post-10"));
-        Decision suspended = decisions.readValue();
+        driver.accountEvents.pipeInput("acct-10", created("e1", "acct-10", "h-10"));
+        driver.reports.pipeInput("acct-10", hashMatch("r1", "acct-10", "post-10"));
+        Decision suspended = driver.decisions.readValue();
 
-        appeals.pipeInput("acct-10", appeal("a1", "acct-10", suspended.getDecisionId(), AppealStatus.FILED));
-        ReviewRequest review = reviews.readValue();
+        driver.appeals.pipeInput("acct-10", appeal("a1", "acct-10", suspended.getDecisionId(), AppealStatus.FILED));
+        ReviewRequest review = driver.reviews.readValue();
         assertThat(review.getReason()).isEqualTo(ReviewReason.APPEAL);
         assertThat(review.getDecisionId()).isEqualTo(suspended.getDecisionId());
 
-        appeals.pipeInput("acct-10", appeal("a1", "acct-10", suspended.getDecisionId(), AppealStatus.OVERTURNED));
-        Decision overturned = decisions.readValue();
+        driver.appeals.pipeInput("acct-10", appeal("a1", "acct-10", suspended.getDecisionId(), AppealStatus.OVERTURNED));
+        Decision overturned = driver.decisions.readValue();
         assertThat(overturned.getRuleId()).isEqualTo(Policy.APPEAL_OVERTURNED);
         assertThat(overturned.getActions()).extracting(a -> a.getType())
                 .containsExactly(ActionType.REINSTATE_ACCOUNT, ActionType.UNBAN_IDENTIFIERS);
         assertThat(overturned.getRetractReferralIds()).containsExactly(Ids.ncmecReferral(suspended.getDecisionId()));
 
         // the strike has left the history: a later no-malice violation is a first violation again
-        reports.pipeInput("acct-10", userReport("r2", "acct-10", "post-11", Category.SEXUALIZED_COMMENTARY));
-        verdicts.pipeInput("acct-10", violation("v1", "acct-10", "r2", Category.SEXUALIZED_COMMENTARY, Intent.NO_MALICIOUS_INTENT));
-        assertThat(decisions.readValue().getRuleId()).isEqualTo(Policy.NO_MALICE_FIRST);
+        driver.reports.pipeInput("acct-10", userReport("r2", "acct-10", "post-11", Category.SEXUALIZED_COMMENTARY));
+        driver.verdicts.pipeInput("acct-10", violation("v1", "acct-10", "r2", Category.SEXUALIZED_COMMENTARY, Intent.NO_MALICIOUS_INTENT));
+        assertThat(driver.decisions.readValue().getRuleId()).isEqualTo(Policy.NO_MALICE_FIRST);
     }
 
     @Test
     void anUpheldAppealChangesNothing() throws Exception {
         start(null);
-        reports.pipeInput("acct-11", hashMatch("r1", "acct-11", "post-1"));
-        Decision suspended = decisions.readValue();
-        appeals.pipeInput("acct-11", appeal("a1", "acct-11", suspended.getDecisionId(), AppealStatus.UPHELD));
-        reports.pipeInput("acct-11", hashMatch("r2", "acct-11", "post-2"));
+        driver.reports.pipeInput("acct-11", hashMatch("r1", "acct-11", "post-1"));
+        Decision suspended = driver.decisions.readValue();
+        driver.appeals.pipeInput("acct-11", appeal("a1", "acct-11", suspended.getDecisionId(), AppealStatus.UPHELD));
+        driver.reports.pipeInput("acct-11", hashMatch("r2", "acct-11", "post-2"));
 
-        List<Decision> after = decisions.readValuesToList();
+        List<Decision> after = driver.decisions.readValuesToList();
         assertThat(after).extracting(Decision::getRuleId).containsExactly(Policy.APPEAL_UPHELD, Policy.ALREADY_SUSPENDED);
         assertThat(after.get(0).getActions()).isEmpty();
     }
@@ -232,17 +203,17 @@ class ClassifierTopologyTest {
     @Test
     void aNewAccountWithABannedIdentifierIsSuspendedForBanEvasion() throws Exception {
         start(null);
-        bans.pipeInput("h-banned", BannedIdentifier.newBuilder().setIdentifierHash("h-banned").setType(IdentifierType.EMAIL)
+        driver.bans.pipeInput("h-banned", BannedIdentifier.newBuilder().setIdentifierHash("h-banned").setType(IdentifierType.EMAIL)
                 .setAccountId("acct-old").setDecisionId("dec-old").setBanned(true).setAt(T0).build());
-        accountEvents.pipeInput("acct-new", created("e2", "acct-new", "h-banned"));
-        accountEvents.pipeInput("acct-clean", created("e3", "acct-clean", "h-fresh"));
+        driver.accountEvents.pipeInput("acct-new", created("e2", "acct-new", "h-banned"));
+        driver.accountEvents.pipeInput("acct-clean", created("e3", "acct-clean", "h-fresh"));
 
-        Decision decision = decisions.readValue();
+        Decision decision = driver.decisions.readValue();
         assertThat(decision.getAccountId()).isEqualTo("acct-new");
         assertThat(decision.getRuleId()).isEqualTo(Policy.BAN_EVASION);
         assertThat(decision.getReason()).startsWith("BAN_EVASION");
         assertThat(decision.getActions().get(0).getType()).isEqualTo(ActionType.SUSPEND_PERMANENTLY);
-        assertThat(decisions.isEmpty()).isTrue();
+        assertThat(driver.decisions.isEmpty()).isTrue();
     }
 
     @Test
@@ -253,18 +224,18 @@ class ClassifierTopologyTest {
                 .replace("  SEXUALIZED_COMMENTARY:\n    depictsOrLinks: false\n    noMaliceAllowed: true\n",
                         "  SEXUALIZED_COMMENTARY:\n    depictsOrLinks: false\n    noMaliceAllowed: false\n"));
         start(candidate);
-        reports.pipeInput("acct-12", userReport("r1", "acct-12", "post-1", Category.SEXUALIZED_COMMENTARY));
-        verdicts.pipeInput("acct-12", violation("v1", "acct-12", "r1", Category.SEXUALIZED_COMMENTARY, Intent.NO_MALICIOUS_INTENT));
-        reports.pipeInput("acct-13", hashMatch("r2", "acct-13", "post-2"));
+        driver.reports.pipeInput("acct-12", userReport("r1", "acct-12", "post-1", Category.SEXUALIZED_COMMENTARY));
+        driver.verdicts.pipeInput("acct-12", violation("v1", "acct-12", "r1", Category.SEXUALIZED_COMMENTARY, Intent.NO_MALICIOUS_INTENT));
+        driver.reports.pipeInput("acct-13", hashMatch("r2", "acct-13", "post-2"));
 
-        assertThat(decisions.readValuesToList()).extracting(Decision::getRuleId)
+        assertThat(driver.decisions.readValuesToList()).extracting(Decision::getRuleId)
                 .containsExactly(Policy.NO_MALICE_FIRST, Policy.CONFIRMED_MALICIOUS);
-        List<Decision> shadow = shadowDecisions.readValuesToList();
+        List<Decision> shadow = driver.shadowDecisions.readValuesToList();
         assertThat(shadow).extracting(Decision::getRuleId).containsExactly(Policy.NO_MALICE_NOT_ALLOWED, Policy.CONFIRMED_MALICIOUS);
         assertThat(shadow).extracting(Decision::getPolicyVersion).containsOnly("candidate");
-        assertThat(meters.counter("cse_classifier_shadow_disagreements", "live", "2026-11-25.1", "shadow", "candidate").count())
+        assertThat(driver.meters.counter("cse_classifier_shadow_disagreements", "live", "2026-11-25.1", "shadow", "candidate").count())
                 .isEqualTo(1.0);
-        assertThat(meters.counter("cse_classifier_shadow_comparisons", "live", "2026-11-25.1", "shadow", "candidate").count())
+        assertThat(driver.meters.counter("cse_classifier_shadow_comparisons", "live", "2026-11-25.1", "shadow", "candidate").count())
                 .isEqualTo(3.0);
     }
 }

@@ -93,8 +93,7 @@ public final class Bench {
         AtomicBoolean done = new AtomicBoolean();
         CountDownLatch listening = new CountDownLatch(1);
         Thread decisionWatcher = new Thread(() -> {
-            try (TopicReader<String, Decision> decisions = new TopicReader<>(stack.bootstrapServers(), Topics.DECISIONS.name(),
-                    Topics.DECISIONS.keySerde().deserializer(), Topics.DECISIONS.valueSerde(stack.registryClient()).deserializer())) {
+            try (TopicReader<String, Decision> decisions = stack.reader(Topics.DECISIONS)) {
                 decisions.poll(Duration.ofMillis(500));
                 listening.countDown();
                 while (!done.get()) {

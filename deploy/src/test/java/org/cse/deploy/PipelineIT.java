@@ -69,10 +69,8 @@ class PipelineIT {
 
         assertThat(post(SampleTraffic.SEXTORTION_USER_REPORT.replace("acct-2002", account)).statusCode()).isEqualTo(202);
 
-        try (TopicReader<String, ReviewRequest> reviews = new TopicReader<>(stack.bootstrapServers(), Topics.REVIEW_REQUESTS.name(),
-                Topics.REVIEW_REQUESTS.keySerde().deserializer(), Topics.REVIEW_REQUESTS.valueSerde(stack.registryClient()).deserializer());
-             TopicReader<String, Decision> decisions = new TopicReader<>(stack.bootstrapServers(), Topics.DECISIONS.name(),
-                Topics.DECISIONS.keySerde().deserializer(), Topics.DECISIONS.valueSerde(stack.registryClient()).deserializer())) {
+        try (TopicReader<String, ReviewRequest> reviews = stack.reader(Topics.REVIEW_REQUESTS);
+             TopicReader<String, Decision> decisions = stack.reader(Topics.DECISIONS)) {
             assertThat(reviews.awaitMatching(r -> account.equals(r.key()), 1, Duration.ofSeconds(60))).hasSize(1);
             assertThat(reviews.settle(r -> account.equals(r.key()), Duration.ofSeconds(3))).hasSize(1);
             assertThat(decisions.settle(r -> account.equals(r.key()), Duration.ofSeconds(2))).isEmpty();

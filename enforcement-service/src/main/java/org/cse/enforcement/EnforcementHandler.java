@@ -19,7 +19,6 @@ import org.cse.events.BannedIdentifier;
 import org.cse.events.Decision;
 import org.cse.events.Identifier;
 import org.cse.events.OutcomeStatus;
-import org.cse.runtime.DeadLetterException;
 import org.cse.runtime.TransactionalLoop;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.SchemaRegistry;
@@ -55,15 +54,7 @@ final class EnforcementHandler implements TransactionalLoop.Handler {
 
     @Override
     public List<ProducerRecord<byte[], byte[]>> handle(ConsumerRecord<byte[], byte[]> record) throws Exception {
-        Decision decision;
-        try {
-            decision = decisions.deserializer().deserialize(record.topic(), record.value());
-        } catch (RuntimeException e) {
-            throw new DeadLetterException("DESERIALIZATION", e.getMessage(), e);
-        }
-        if (decision == null) {
-            throw new DeadLetterException("NULL_VALUE", "decision record without a value");
-        }
+        Decision decision = TransactionalLoop.readValue(record, decisions.deserializer(), "decision");
         List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
         for (Action action : decision.getActions()) {
             PlatformClient.Result result = platform.apply(decision, action);

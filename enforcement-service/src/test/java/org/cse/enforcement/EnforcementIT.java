@@ -14,7 +14,6 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.cse.events.Action;
 import org.cse.events.ActionOutcome;
@@ -49,9 +48,7 @@ class EnforcementIT {
     void start(LocalStack stack) {
         this.stack = stack;
         this.platform = new PlatformSandbox(TOKEN);
-        this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all"), Topics.DECISIONS.keySerde().serializer(),
-                Topics.DECISIONS.valueSerde(stack.registryClient()).serializer());
+        this.producer = stack.producer(Topics.DECISIONS);
     }
 
     @AfterAll
@@ -105,9 +102,7 @@ class EnforcementIT {
             first.close();
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> platform.applied().stream().filter(ours::apply).count() == actionIds.size());
-            try (TopicReader<String, ActionOutcome> outcomes = new TopicReader<>(stack.bootstrapServers(),
-                    Topics.ENFORCEMENT_OUTCOMES.name(), Topics.ENFORCEMENT_OUTCOMES.keySerde().deserializer(),
-                    Topics.ENFORCEMENT_OUTCOMES.valueSerde(stack.registryClient()).deserializer())) {
+            try (TopicReader<String, ActionOutcome> outcomes = stack.reader(Topics.ENFORCEMENT_OUTCOMES)) {
                 outcomes.awaitMatching(r -> r.key().startsWith("restart-" + run), actionIds.size(), Duration.ofSeconds(60));
                 List<ConsumerRecord<String, ActionOutcome>> all = outcomes.settle(r -> r.key().startsWith("restart-" + run),
                         Duration.ofSeconds(3));

@@ -69,15 +69,7 @@ final class EscalationHandler implements TransactionalLoop.Handler {
 
     @Override
     public List<ProducerRecord<byte[], byte[]>> handle(ConsumerRecord<byte[], byte[]> record) throws Exception {
-        Decision decision;
-        try {
-            decision = decisions.deserializer().deserialize(record.topic(), record.value());
-        } catch (RuntimeException e) {
-            throw new DeadLetterException("DESERIALIZATION", e.getMessage(), e);
-        }
-        if (decision == null) {
-            throw new DeadLetterException("NULL_VALUE", "decision record without a value");
-        }
+        Decision decision = TransactionalLoop.readValue(record, decisions.deserializer(), "decision");
         for (Referral referral : decision.getReferrals()) {
             ReferralState state = states.get(referral.getReferralId()).orElse(null);
             if (state != null && (state.getStatus() == ReferralStatus.FINISHED || state.getStatus() == ReferralStatus.RETRACTED)) {

@@ -12,7 +12,6 @@ import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.cse.events.Category;
 import org.cse.events.ContentRef;
@@ -48,9 +47,7 @@ class EscalationIT {
     void start(LocalStack stack) {
         this.stack = stack;
         this.ncmec = new CyberTiplineSandbox(USER, PASSWORD);
-        this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all"), Topics.DECISIONS.keySerde().serializer(),
-                Topics.DECISIONS.valueSerde(stack.registryClient()).serializer());
+        this.producer = stack.producer(Topics.DECISIONS);
     }
 
     @AfterAll

@@ -21,6 +21,7 @@ import org.apache.kafka.streams.Topology;
 import org.cse.events.Report;
 import org.cse.runtime.HttpService;
 import org.cse.runtime.Metrics;
+import org.cse.runtime.RetryOnRegistryOutage;
 import org.cse.runtime.Service;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.SchemaRegistry;
@@ -60,6 +61,7 @@ public final class IntakeService implements Service {
         Topology topology = RawReportTopology.buildTopology(registry, validator, intakeMetrics);
         LOG.info("raw report topology {}", topology.describe());
         this.streams = new KafkaStreams(topology, config.kafka().streams(config.applicationId(), config.stateDir(), Topics.REPORTS_RAW_DLQ.name()));
+        this.streams.setUncaughtExceptionHandler(RetryOnRegistryOutage.uncaughtHandler());
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(metrics);
         this.http = new HttpService("intake-service", config.httpHost(), config.httpPort(), metrics, this::isReady, 8)

@@ -11,6 +11,8 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.cse.schemas.Topic;
 import org.cse.schemas.Topics;
@@ -85,6 +87,18 @@ public final class LocalStack implements AutoCloseable {
     /** A client of the registry's Confluent-compatible API. */
     public SchemaRegistryClient registryClient() {
         return new SchemaRegistryClient(schemaRegistryUrl());
+    }
+
+    /** Reads a catalogue topic from the beginning with its own serdes. */
+    public <K, V> TopicReader<K, V> reader(Topic<K, V> topic) {
+        return new TopicReader<>(bootstrapServers(), topic.name(), topic.keySerde().deserializer(),
+                topic.valueSerde(registryClient()).deserializer());
+    }
+
+    /** A producer (acks=all) for a catalogue topic with its own serdes. */
+    public <K, V> KafkaProducer<K, V> producer(Topic<K, V> topic) {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
+                topic.keySerde().serializer(), topic.valueSerde(registryClient()).serializer());
     }
 
     public SchemaRegistryServer registry() {

@@ -63,14 +63,15 @@ public record KafkaSettings(String bootstrapServers, String schemaRegistryUrl, M
      * Kafka Streams settings: exactly-once v2, explicit names for every internal resource, and
      * Streams' own dead-letter support: a record that cannot be deserialized or whose processing throws
      * goes to {@code deadLetterTopic} with the exception in headers, and processing continues (no
-     * crash loop on one poison record).
+     * crash loop on one poison record). A registry outage is not the record's fault: it is retried
+     * ({@link RetryOnRegistryOutage}; install its uncaught-exception handler on the client).
      */
     public Properties streams(String applicationId, String stateDir, String deadLetterTopic) {
         Properties props = base(applicationId);
         props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
         props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic);
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class.getName());
+                RetryOnRegistryOutage.class.getName());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
                 org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler.class.getName());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");

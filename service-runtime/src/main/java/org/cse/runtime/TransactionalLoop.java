@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,9 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.cse.schemas.DeadLetters;
+import org.cse.schemas.registry.SchemaRegistryException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,15 +54,38 @@ import org.slf4j.LoggerFactory;
  * <p>A handler that refuses a record ({@link DeadLetterException}) sends it to the dead-letter topic.
  * A handler that fails for another reason is retried with backoff; after {@code maxFailures} failures
  * in a row the record is dead-lettered with reason PROCESSING_FAILED, so one bad record never stops
- * the partition for good.
+ * the partition for good. A schema registry outage is waited out instead: it is no record's fault.
  */
 public final class TransactionalLoop implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TransactionalLoop.class);
+    private static final Duration MAX_OUTAGE_BACKOFF = Duration.ofSeconds(30);
 
     /** Handles one input record; returns the records to produce with it. Called from several threads. */
     @FunctionalInterface
     public interface Handler {
         List<ProducerRecord<byte[], byte[]>> handle(ConsumerRecord<byte[], byte[]> record) throws Exception;
+    }
+
+    /**
+     * Reads a record's value for a handler. A record that cannot be read, or has no value, is refused
+     * (DESERIALIZATION, NULL_VALUE); a schema registry outage is not the record's fault and propagates,
+     * so the loop retries the record until the registry is back.
+     */
+    public static <T> T readValue(ConsumerRecord<byte[], byte[]> record, Deserializer<T> deserializer, String what)
+            throws DeadLetterException {
+        T value;
+        try {
+            value = deserializer.deserialize(record.topic(), record.value());
+        } catch (RuntimeException e) {
+            if (SchemaRegistryException.isOutage(e)) {
+                throw e;
+            }
+            throw new DeadLetterException("DESERIALIZATION", e.getMessage(), e);
+        }
+        if (value == null) {
+            throw new DeadLetterException("NULL_VALUE", what + " record without a value");
+        }
+        return value;
     }
 
     /** Runs on the loop thread when partitions are assigned, before any of their records is handled. */
@@ -251,6 +277,7 @@ public final class TransactionalLoop implements AutoCloseable {
     /** Returns the records to produce for this one, or null when the loop is stopping and it was not handled. */
     private List<ProducerRecord<byte[], byte[]>> handleWithRetries(ConsumerRecord<byte[], byte[]> record) {
         int failures = 0;
+        int outageRetries = 0;
         while (running) {
             try {
                 return handler.handle(record);
@@ -263,6 +290,16 @@ public final class TransactionalLoop implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 return null;
             } catch (Exception e) {
+                if (SchemaRegistryException.isOutage(e)) {
+                    // every record needs the registry: wait for it, however long, rather than dead-letter good records
+                    outageRetries++;
+                    if (outageRetries == 1 || outageRetries % 10 == 0) {
+                        LOG.warn("{} waiting for the schema registry on {}-{}@{} (attempt {}): {}", name, record.topic(),
+                                record.partition(), record.offset(), outageRetries, e.toString());
+                    }
+                    pause(Collections.min(List.of(failureBackoff.multipliedBy(outageRetries), MAX_OUTAGE_BACKOFF)));
+                    continue;
+                }
                 failures++;
                 if (failures < maxFailures) {
                     retried.increment();

@@ -26,4 +26,20 @@ public class SchemaRegistryException extends SerializationException {
     public Kind kind() {
         return kind;
     }
+
+    /**
+     * True when {@code failure} or one of its causes is the registry being unreachable: not the
+     * record's fault, so the record must be retried, never dead-lettered.
+     */
+    public static boolean isOutage(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SchemaRegistryException e && e.kind == Kind.UNAVAILABLE) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
 }
