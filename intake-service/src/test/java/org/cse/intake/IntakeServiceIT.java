@@ -75,6 +75,12 @@ class IntakeServiceIT {
             assertThat(records).hasSize(1);
             byte[] bytes = records.get(0).value();
             assertThat(bytes[0]).isZero();
+            int schemaId = java.nio.ByteBuffer.wrap(bytes, 1, 4).getInt();
+            assertThat(stack.schemaRegistryUrl()).endsWith("/apis/ccompat/v7");
+            HttpResponse<String> schema = send(HttpRequest.newBuilder(URI.create(stack.schemaRegistryUrl() + "/schemas/ids/" + schemaId))
+                    .GET().build());
+            assertThat(schema.statusCode()).isEqualTo(200);
+            assertThat(JSON.readTree(JSON.readTree(schema.body()).get("schema").asText()).get("name").asText()).isEqualTo("Report");
             assertThat(Topics.REPORTS.valueSerde(stack.registryClient()).deserializer().deserialize(Topics.REPORTS.name(), bytes)
                     .getReportId()).isEqualTo(reportId);
         }
