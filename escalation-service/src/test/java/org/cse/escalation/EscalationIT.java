@@ -83,7 +83,9 @@ class EscalationIT {
             first.close();
             await().atMost(Duration.ofSeconds(90)).until(() -> ncmec.finishedReports().stream()
                     .filter(r -> accountOf.apply(r).startsWith("fence-" + run)).count() == accounts.size());
-            await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> true);
+            // and nothing more is opened once every referral is through
+            await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> ncmec.reports().stream()
+                    .filter(r -> accountOf.apply(r).startsWith("fence-" + run)).count() == accounts.size());
         }
         Map<String, List<CyberTiplineSandbox.StoredReport>> byAccount = ncmec.reports().stream()
                 .filter(r -> accountOf.apply(r).startsWith("fence-" + run)).collect(Collectors.groupingBy(accountOf));
