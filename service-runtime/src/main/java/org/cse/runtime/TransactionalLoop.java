@@ -293,6 +293,7 @@ public final class TransactionalLoop implements AutoCloseable {
                 if (SchemaRegistryException.isOutage(e)) {
                     // every record needs the registry: wait for it, however long, rather than dead-letter good records
                     outageRetries++;
+                    retried.increment();
                     if (outageRetries == 1 || outageRetries % 10 == 0) {
                         LOG.warn("{} waiting for the schema registry on {}-{}@{} (attempt {}): {}", name, record.topic(),
                                 record.partition(), record.offset(), outageRetries, e.toString());
