@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -31,8 +30,8 @@ import org.cse.events.AccountState;
 import org.cse.events.IncidentState;
 import org.cse.runtime.HttpService;
 import org.cse.runtime.Metrics;
-import org.cse.runtime.RetryOnRegistryOutage;
 import org.cse.runtime.Service;
+import org.cse.runtime.StreamsClient;
 import org.cse.schemas.Topics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,8 +64,7 @@ public final class ClassifierService implements Service {
         this.self = new HostInfo(config.advertisedHost(), http.port());
         Properties props = config.kafka().streams(config.applicationId(), config.stateDir(), Topics.CLASSIFIER_DLQ.name());
         props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
-        this.streams = new KafkaStreams(topology, props);
-        this.streams.setUncaughtExceptionHandler(RetryOnRegistryOutage.uncaughtHandler());
+        this.streams = StreamsClient.create(topology, props);
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(metrics);
         http.route(ACCOUNTS, this::lookup);
@@ -153,9 +151,7 @@ public final class ClassifierService implements Service {
     @Override
     public void close() {
         http.close();
-        // Leave the group on the way out so the partitions move at once, not after the session timeout.
-        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                .withTimeout(Duration.ofSeconds(15)));
+        StreamsClient.close(streams, Duration.ofSeconds(15));
         streamsMetrics.close();
     }
 }

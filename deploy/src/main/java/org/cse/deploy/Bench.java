@@ -56,10 +56,7 @@ public final class Bench {
     }
 
     public static void main(String[] args) throws Exception {
-        System.setProperty("LOG_FORMAT", System.getenv().getOrDefault("LOG_FORMAT", "plain"));
-        System.setProperty("LOG_LEVEL", System.getenv().getOrDefault("LOG_LEVEL", "ERROR"));
-        System.setProperty("LOG_LEVEL_KAFKA", System.getenv().getOrDefault("LOG_LEVEL_KAFKA", "ERROR"));
-        System.setProperty("LOG_LEVEL_STREAMS", System.getenv().getOrDefault("LOG_LEVEL_STREAMS", "ERROR"));
+        LocalRun.quietLogs("ERROR");
         int reports = Integer.parseInt(System.getenv().getOrDefault("BENCH_REPORTS", "1000"));
         int rate = Integer.parseInt(System.getenv().getOrDefault("BENCH_RATE", "100"));
         PrintStream out = System.out;

@@ -15,14 +15,13 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 import org.cse.events.Report;
 import org.cse.runtime.HttpService;
 import org.cse.runtime.Metrics;
-import org.cse.runtime.RetryOnRegistryOutage;
 import org.cse.runtime.Service;
+import org.cse.runtime.StreamsClient;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.SchemaRegistry;
 import org.slf4j.Logger;
@@ -60,8 +59,8 @@ public final class IntakeService implements Service {
         producerMetrics.bindTo(metrics);
         Topology topology = RawReportTopology.buildTopology(registry, validator, intakeMetrics);
         LOG.info("raw report topology {}", topology.describe());
-        this.streams = new KafkaStreams(topology, config.kafka().streams(config.applicationId(), config.stateDir(), Topics.REPORTS_RAW_DLQ.name()));
-        this.streams.setUncaughtExceptionHandler(RetryOnRegistryOutage.uncaughtHandler());
+        this.streams = StreamsClient.create(topology,
+                config.kafka().streams(config.applicationId(), config.stateDir(), Topics.REPORTS_RAW_DLQ.name()));
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(metrics);
         this.http = new HttpService("intake-service", config.httpHost(), config.httpPort(), metrics, this::isReady, 8)
@@ -152,9 +151,7 @@ public final class IntakeService implements Service {
         accepting = false;
         http.close();
         producer.close(Duration.ofSeconds(10));
-        // Leave the group on the way out so the partitions move at once, not after the session timeout.
-        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                .withTimeout(Duration.ofSeconds(15)));
+        StreamsClient.close(streams, Duration.ofSeconds(15));
         producerMetrics.close();
         streamsMetrics.close();
     }

@@ -64,7 +64,7 @@ public record KafkaSettings(String bootstrapServers, String schemaRegistryUrl, M
      * Streams' own dead-letter support: a record that cannot be deserialized or whose processing throws
      * goes to {@code deadLetterTopic} with the exception in headers, and processing continues (no
      * crash loop on one poison record). A registry outage is not the record's fault: it is retried
-     * ({@link RetryOnRegistryOutage}; install its uncaught-exception handler on the client).
+     * ({@link RetryOnRegistryOutage}, with the client from {@link StreamsClient#create}).
      */
     public Properties streams(String applicationId, String stateDir, String deadLetterTopic) {
         Properties props = base(applicationId);
