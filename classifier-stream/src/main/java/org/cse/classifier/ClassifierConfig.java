@@ -9,14 +9,17 @@ import org.cse.runtime.KafkaSettings;
  *
  * @param kafka broker, registry and client overrides
  * @param httpHost {@code CLASSIFIER_HTTP_HOST} (default 0.0.0.0)
- * @param httpPort {@code CLASSIFIER_HTTP_PORT} (default 8081; 0 picks a free port)
+ * @param httpPort {@code CLASSIFIER_HTTP_PORT} (default 8081; 0 picks a free port): the account lookup API
+ * @param managementHost {@code CLASSIFIER_MANAGEMENT_HOST} (default 0.0.0.0): health and metrics
+ * @param managementPort {@code CLASSIFIER_MANAGEMENT_PORT} (default 9081)
  * @param advertisedHost {@code CLASSIFIER_ADVERTISED_HOST}: how other instances reach this one for account lookups (default 127.0.0.1)
  * @param stateDir {@code CLASSIFIER_STATE_DIR}: Kafka Streams state (default /tmp/cse-classifier)
  * @param applicationId {@code CLASSIFIER_APPLICATION_ID} (default cse-classifier)
  * @param policyFile {@code CLASSIFIER_POLICY_FILE}: the live policy (default: the bundled policy/cse-policy.yaml)
  * @param shadowPolicyFile {@code CLASSIFIER_SHADOW_POLICY_FILE}: a candidate policy to run beside it (optional)
  */
-public record ClassifierConfig(KafkaSettings kafka, String httpHost, int httpPort, String advertisedHost, String stateDir,
+public record ClassifierConfig(KafkaSettings kafka, String httpHost, int httpPort, String managementHost, int managementPort,
+                               String advertisedHost, String stateDir,
                                String applicationId, Path policyFile, Path shadowPolicyFile) {
 
     public static ClassifierConfig from(Env env) {
@@ -26,6 +29,8 @@ public record ClassifierConfig(KafkaSettings kafka, String httpHost, int httpPor
                 KafkaSettings.from(env),
                 env.string("CLASSIFIER_HTTP_HOST", "0.0.0.0"),
                 env.integer("CLASSIFIER_HTTP_PORT", 8081, 0, 65535),
+                env.string("CLASSIFIER_MANAGEMENT_HOST", "0.0.0.0"),
+                env.integer("CLASSIFIER_MANAGEMENT_PORT", 9081, 0, 65535),
                 env.string("CLASSIFIER_ADVERTISED_HOST", "127.0.0.1"),
                 env.string("CLASSIFIER_STATE_DIR", System.getProperty("java.io.tmpdir") + "/cse-classifier"),
                 env.string("CLASSIFIER_APPLICATION_ID", "cse-classifier"),

@@ -1,21 +1,18 @@
 package org.cse.classifier;
 
-import com.sun.net.httpserver.HttpExchange;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
 import java.net.URI;
-import java.net.URLDecoder;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
@@ -28,10 +25,17 @@ import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.cse.events.AccountState;
 import org.cse.events.IncidentState;
-import org.cse.runtime.HttpService;
+import org.cse.runtime.Health;
+import org.cse.runtime.Management;
 import org.cse.runtime.Metrics;
 import org.cse.runtime.Service;
 import org.cse.runtime.StreamsClient;
+import org.cse.runtime.http.Body;
+import org.cse.runtime.http.Call;
+import org.cse.runtime.http.HttpServer;
+import org.cse.runtime.http.PathSegment;
+import org.cse.runtime.http.Reply;
+import org.cse.schemas.Limits;
 import org.cse.schemas.Topics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,7 +51,8 @@ public final class ClassifierService implements Service {
 
     private final KafkaStreams streams;
     private final KafkaStreamsMetrics streamsMetrics;
-    private final HttpService http;
+    private final HttpServer api;
+    private final HttpServer management;
     private final HostInfo self;
     private final HttpClient peers = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -59,76 +64,85 @@ public final class ClassifierService implements Service {
         Topology topology = ClassifierTopology.buildTopology(config.kafka().registryClient(), live, shadow, metrics);
         LOG.info("classifier topology (policy {}{}) {}", live.version(), shadow == null ? "" : ", shadow " + shadow.version(),
                 topology.describe());
-        // The HTTP port is bound first: Streams advertises it to the other instances for account lookups.
-        this.http = new HttpService("classifier-stream", config.httpHost(), config.httpPort(), metrics, this::isReady, 4);
-        this.self = new HostInfo(config.advertisedHost(), http.port());
-        Properties props = config.kafka().streams(config.applicationId(), config.stateDir(), Topics.CLASSIFIER_DLQ.name());
+        // The API port is bound first: Streams advertises it to the other instances for account lookups.
+        this.api = HttpServer.create("classifier-stream", config.httpHost(), config.httpPort(), HttpServer.Limits.api(), metrics)
+                .route("GET", ACCOUNTS + "{}", Body.NONE, this::lookup)
+                .start();
+        this.management = Management.server("classifier-stream", config.managementHost(), config.managementPort(), metrics,
+                this::health);
+        this.self = new HostInfo(config.advertisedHost(), api.port());
+        Properties props = config.kafka().streams("classifier-stream", config.applicationId(), config.stateDir(),
+                Topics.CLASSIFIER_DLQ.name());
         props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
         this.streams = StreamsClient.create(topology, props);
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(metrics);
-        http.route(ACCOUNTS, this::lookup);
     }
 
     @Override
     public void start() {
         streams.start();
-        http.start();
+        management.start();
     }
 
     @Override
-    public boolean isReady() {
-        return streams.state() == KafkaStreams.State.RUNNING;
+    public Health health() {
+        return Health.of(streams.state() == KafkaStreams.State.RUNNING);
     }
 
     @Override
     public int httpPort() {
-        return http.port();
+        return api.port();
     }
 
-    private void lookup(HttpExchange exchange) throws IOException {
-        String accountId = URLDecoder.decode(exchange.getRequestURI().getRawPath().substring(ACCOUNTS.length()), StandardCharsets.UTF_8);
-        if (!"GET".equals(exchange.getRequestMethod()) || accountId.isBlank() || accountId.contains("/")) {
-            HttpService.respondJson(exchange, 400, Map.of("error", "BAD_REQUEST", "message", "use GET /v1/accounts/{accountId}"));
-            return;
+    @Override
+    public int managementPort() {
+        return management.port();
+    }
+
+    private CompletionStage<Reply> lookup(Call call) {
+        String accountId = call.pathParam();
+        if (!Limits.isId(accountId)) {
+            return done(Reply.error(400, "INVALID_FIELD", "accountId", "an account id is " + Limits.ID_RULE));
         }
-        boolean localOnly = "local=true".equals(exchange.getRequestURI().getQuery());
+        boolean localOnly = "true".equals(call.queryParam("local"));
         try {
             KeyQueryMetadata owner = streams.queryMetadataForKey(ClassifierTopology.HISTORY_STORE, accountId, Serdes.String().serializer());
             if (owner == null || owner == KeyQueryMetadata.NOT_AVAILABLE) {
-                HttpService.respondJson(exchange, 503, Map.of("error", "REBALANCING", "message", "state is moving; retry shortly"));
-                return;
+                return done(rebalancing());
             }
             if (!localOnly && !owner.activeHost().equals(self)) {
-                forward(exchange, owner.activeHost(), accountId);
-                return;
+                return forward(owner.activeHost(), accountId);
             }
             ReadOnlyKeyValueStore<String, AccountState> store = streams.store(StoreQueryParameters.fromNameAndType(
                     ClassifierTopology.HISTORY_STORE, QueryableStoreTypes.<String, AccountState>keyValueStore()));
             AccountState state = store.get(accountId);
             if (state == null) {
-                HttpService.respondJson(exchange, 404, Map.of("error", "UNKNOWN_ACCOUNT", "message", "no history for this account"));
-                return;
+                return done(Reply.error(404, "UNKNOWN_ACCOUNT", "no history for this account"));
             }
-            HttpService.respondJson(exchange, 200, view(state));
-        } catch (InvalidStateStoreException e) {
-            HttpService.respondJson(exchange, 503, Map.of("error", "REBALANCING", "message", "state is moving; retry shortly"));
+            return done(Reply.json(200, view(state)));
+        } catch (InvalidStateStoreException | IllegalStateException e) {
+            // moving state, or Streams not running (starting, stopped, in error): the caller may retry
+            return done(rebalancing());
         }
     }
 
-    private void forward(HttpExchange exchange, HostInfo owner, String accountId) throws IOException {
-        try {
-            HttpResponse<byte[]> answer = peers.send(HttpRequest.newBuilder(URI.create("http://" + owner.host() + ":" + owner.port()
-                    + ACCOUNTS + URLEncoder.encode(accountId, StandardCharsets.UTF_8) + "?local=true"))
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofByteArray());
-            HttpService.respond(exchange, answer.statusCode(), "application/json", answer.body());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            HttpService.respondJson(exchange, 503, Map.of("error", "UNAVAILABLE", "message", "interrupted"));
-        } catch (IOException e) {
-            HttpService.respondJson(exchange, 502, Map.of("error", "OWNER_UNREACHABLE",
-                    "message", "the instance holding this account (" + owner.host() + ":" + owner.port() + ") did not answer"));
-        }
+    private static Reply rebalancing() {
+        return Reply.error(503, "REBALANCING", "state is moving or the classifier is not running; retry shortly")
+                .withHeader("Retry-After", "2");
+    }
+
+    private CompletionStage<Reply> forward(HostInfo owner, String accountId) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + owner.host() + ":" + owner.port() + ACCOUNTS
+                + PathSegment.encode(accountId) + "?local=true")).timeout(Duration.ofSeconds(5)).build();
+        return peers.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
+                .thenApply(answer -> Reply.bytes(answer.statusCode(), Reply.JSON_TYPE, answer.body()))
+                .exceptionally(failure -> Reply.error(502, "OWNER_UNREACHABLE",
+                        "the instance holding this account (" + owner.host() + ":" + owner.port() + ") did not answer"));
+    }
+
+    private static CompletionStage<Reply> done(Reply reply) {
+        return CompletableFuture.completedFuture(reply);
     }
 
     static Map<String, Object> view(AccountState state) {
@@ -150,8 +164,9 @@ public final class ClassifierService implements Service {
 
     @Override
     public void close() {
-        http.close();
+        api.close();
         StreamsClient.close(streams, Duration.ofSeconds(15));
+        management.close();
         streamsMetrics.close();
     }
 }

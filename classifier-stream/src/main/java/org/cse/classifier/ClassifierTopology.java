@@ -2,16 +2,16 @@ package org.cse.classifier;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -34,11 +34,15 @@ import org.cse.events.Identifier;
 import org.cse.events.Report;
 import org.cse.events.ReviewRequest;
 import org.cse.events.Verdict;
+import org.cse.schemas.DeadLetterReason;
 import org.cse.schemas.DeadLetters;
+import org.cse.schemas.InputChecks;
+import org.cse.schemas.Limits;
 import org.cse.schemas.Topic;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.RegistryAvroSerde;
 import org.cse.schemas.registry.SchemaRegistry;
+import org.cse.schemas.registry.SchemaRegistryException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,21 +82,21 @@ public final class ClassifierTopology {
         builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BANNED_STORE), Serdes.String(), bannedSerde)
                         .withLoggingDisabled(),
                 Topics.BANNED_IDENTIFIERS.name(),
-                Consumed.with(Serdes.String(), bannedSerde).withName("banned-identifiers-source"),
-                BannedIdentifierUpdater::new);
+                Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("banned-identifiers-source"),
+                () -> new BannedIdentifierUpdater(bannedSerde, metrics));
 
         String[] stores = shadow == null ? new String[] {HISTORY_STORE} : new String[] {HISTORY_STORE, SHADOW_HISTORY_STORE};
         Outcomes outcomes = new Outcomes(metrics, live, shadow);
-        KStream<String, Object> outputs = input(builder, registry, Topics.REPORTS, "report", outcomes,
-                (policy, state, report, now, banned) -> policy.onReport(state, report, now), stores)
-                .merge(input(builder, registry, Topics.VERDICTS, "verdict", outcomes,
+        KStream<String, Object> outputs = input(builder, registry, Topics.REPORTS, "report", outcomes, Report::getAccountId,
+                InputChecks::report, (policy, state, report, now, banned) -> policy.onReport(state, report, now), stores)
+                .merge(input(builder, registry, Topics.VERDICTS, "verdict", outcomes, Verdict::getAccountId, InputChecks::verdict,
                         (policy, state, verdict, now, banned) -> policy.onVerdict(state, verdict, now), stores),
                         Named.as("merge-verdict-outputs"))
-                .merge(input(builder, registry, Topics.APPEALS, "appeal", outcomes,
+                .merge(input(builder, registry, Topics.APPEALS, "appeal", outcomes, Appeal::getAccountId, InputChecks::appeal,
                         (policy, state, appeal, now, banned) -> policy.onAppeal(state, appeal, now), stores),
                         Named.as("merge-appeal-outputs"))
-                .merge(input(builder, registry, Topics.ACCOUNT_EVENTS, "account-event", outcomes,
-                        Policy::onAccountEvent, stores), Named.as("merge-account-event-outputs"));
+                .merge(input(builder, registry, Topics.ACCOUNT_EVENTS, "account-event", outcomes, AccountEvent::getAccountId,
+                        InputChecks::accountEvent, Policy::onAccountEvent, stores), Named.as("merge-account-event-outputs"));
 
         outputs.filter((account, value) -> value instanceof Decision, Named.as("only-decisions"))
                 .mapValues(value -> (Decision) value, Named.as("as-decision"))
@@ -107,18 +111,29 @@ public final class ClassifierTopology {
                 .to(Topics.SHADOW_DECISIONS.name(), Produced.with(Topics.SHADOW_DECISIONS.keySerde(),
                         Topics.SHADOW_DECISIONS.valueSerde(registry)).withName("shadow-decisions-sink"));
         outputs.filter((account, value) -> value instanceof Rejected, Named.as("only-rejections"))
-                .map((account, value) -> KeyValue.pair(account == null ? null : account.getBytes(StandardCharsets.UTF_8),
-                        ((Rejected) value).value()), Named.as("as-dead-letter"))
+                .map((account, value) -> KeyValue.pair(((Rejected) value).key(), ((Rejected) value).value()), Named.as("as-dead-letter"))
                 .to(Topics.CLASSIFIER_DLQ.name(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("dead-letters-sink"));
         return builder.build();
     }
 
+    /**
+     * One input topic, read as bytes: the processor decodes it, so that a record it must refuse reaches
+     * the dead-letter topic as the bytes that arrived, never a re-encoding.
+     */
     private static <V extends SpecificRecord> KStream<String, Object> input(StreamsBuilder builder, SchemaRegistry registry,
                                                                           Topic<String, V> topic, String name, Outcomes outcomes,
+                                                                          Function<V, String> accountOf, Check<V> check,
                                                                           Step<V> step, String[] stores) {
-        Serde<V> serde = topic.valueSerde(registry);
-        return builder.stream(topic.name(), Consumed.with(topic.keySerde(), serde).withName(name + "s-source"))
-                .process(() -> new ApplyPolicy<>(name, step, serde.serializer(), outcomes), Named.as("apply-policy-to-" + name), stores);
+        Deserializer<V> deserializer = topic.valueSerde(registry).deserializer();
+        return builder.stream(topic.name(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(name + "s-source"))
+                .process(() -> new ApplyPolicy<>(name, deserializer, accountOf, check, step, outcomes),
+                        Named.as("apply-policy-to-" + name), stores);
+    }
+
+    /** One input kind's field rules (see {@link InputChecks}). */
+    @FunctionalInterface
+    interface Check<V> {
+        InputChecks.Violation violation(V input, Instant now);
     }
 
     /** One input kind's policy function. */
@@ -127,8 +142,8 @@ public final class ClassifierTopology {
         Policy.Evaluation apply(Policy policy, AccountState state, V input, Instant now, Predicate<Identifier> banned);
     }
 
-    /** A refused input, bound for the dead-letter topic: the original value bytes, the reason in headers. */
-    record Rejected(byte[] value) {}
+    /** A refused input, bound for the dead-letter topic: the original bytes (cut to fit, if need be), the reason in headers. */
+    record Rejected(byte[] key, byte[] value) {}
 
     /** A decision of the candidate policy. */
     record ShadowDecision(Decision decision) {}
@@ -150,9 +165,22 @@ public final class ClassifierTopology {
                     .tag("policy", decision.getPolicyVersion()).register(metrics).increment();
         }
 
-        void rejected(String input, String reason) {
-            Counter.builder("cse_classifier_dead_letters").tag("input", input).tag("reason", reason)
+        void rejected(String input, DeadLetterReason reason) {
+            Counter.builder("cse_classifier_dead_letters").tag("input", input).tag("reason", reason.name())
                     .description("Inputs the classifier refused, sent to cse.classifier.dlq.v1").register(metrics).increment();
+        }
+
+        /** Items cut from a record or from an account's history to keep it within its bounds. */
+        void trimmed(String what, int count) {
+            Counter.builder("cse_classifier_trimmed_items").tag("what", what)
+                    .description("Items cut to keep records and account histories within their size bounds "
+                            + "(input: over-limit items of a report that bypassed intake; state: old history)")
+                    .register(metrics).increment(count);
+        }
+
+        void duplicate(String input) {
+            Counter.builder("cse_classifier_duplicate_inputs").tag("input", input)
+                    .description("Inputs repeating one already taken (same id, same content): retries, ignored").register(metrics).increment();
         }
 
         void compared(List<Decision> live, List<Decision> shadow) {
@@ -174,41 +202,83 @@ public final class ClassifierTopology {
         }
     }
 
-    private static final class BannedIdentifierUpdater implements Processor<String, BannedIdentifier, Void, Void> {
+    /**
+     * Keeps the global banned-identifier store. It reads bytes: a record it cannot read is skipped,
+     * counted and logged with its coordinates (a global store's thread cannot write dead letters; the
+     * topic is written by enforcement alone).
+     */
+    private static final class BannedIdentifierUpdater implements Processor<byte[], byte[], Void, Void> {
+        private final Serde<BannedIdentifier> serde;
+        private final MeterRegistry metrics;
+        private ProcessorContext<Void, Void> context;
         private KeyValueStore<String, BannedIdentifier> store;
+
+        BannedIdentifierUpdater(Serde<BannedIdentifier> serde, MeterRegistry metrics) {
+            this.serde = serde;
+            this.metrics = metrics;
+        }
 
         @Override
         public void init(ProcessorContext<Void, Void> context) {
+            this.context = context;
             store = context.getStateStore(BANNED_STORE);
         }
 
         @Override
-        public void process(Record<String, BannedIdentifier> record) {
-            if (record.key() == null) {
+        public void process(Record<byte[], byte[]> record) {
+            String key = record.key() == null ? null : Keys.decode(record.key());
+            if (key == null) {
+                skip("a key that is not a valid identifier hash");
                 return;
             }
-            if (record.value() == null || !record.value().getBanned()) {
-                store.delete(record.key());
-            } else {
-                store.put(record.key(), record.value());
+            BannedIdentifier ban = null;
+            if (record.value() != null) {
+                try {
+                    ban = serde.deserializer().deserialize(Topics.BANNED_IDENTIFIERS.name(), record.value());
+                } catch (RuntimeException e) {
+                    if (SchemaRegistryException.isOutage(e)) {
+                        throw e;
+                    }
+                    skip("a value that is not a BannedIdentifier");
+                    return;
+                }
             }
+            if (ban == null || !ban.getBanned()) {
+                store.delete(key);
+            } else {
+                store.put(key, ban);
+            }
+        }
+
+        private void skip(String what) {
+            RecordMetadata source = context.recordMetadata().orElse(null);
+            LOG.warn("skipped a banned-identifier record with {} at {}-{}@{}", what, source == null ? "?" : source.topic(),
+                    source == null ? -1 : source.partition(), source == null ? -1 : source.offset());
+            Counter.builder("cse_classifier_banned_identifiers_skipped")
+                    .description("Records on cse.bans.identifiers.v1 the classifier could not read and skipped")
+                    .register(metrics).increment();
         }
     }
 
-    private static final class ApplyPolicy<V extends SpecificRecord> implements Processor<String, V, String, Object> {
+    private static final class ApplyPolicy<V extends SpecificRecord> implements Processor<byte[], byte[], String, Object> {
         private final String inputName;
+        private final Deserializer<V> deserializer;
+        private final Function<V, String> accountOf;
+        private final Check<V> check;
         private final Step<V> step;
-        private final Serializer<V> serializer;
         private final Outcomes outcomes;
         private ProcessorContext<String, Object> context;
         private KeyValueStore<String, AccountState> history;
         private KeyValueStore<String, AccountState> shadowHistory;
         private KeyValueStore<String, BannedIdentifier> banned;
 
-        ApplyPolicy(String inputName, Step<V> step, Serializer<V> serializer, Outcomes outcomes) {
+        ApplyPolicy(String inputName, Deserializer<V> deserializer, Function<V, String> accountOf, Check<V> check, Step<V> step,
+                    Outcomes outcomes) {
             this.inputName = inputName;
+            this.deserializer = deserializer;
+            this.accountOf = accountOf;
+            this.check = check;
             this.step = step;
-            this.serializer = serializer;
             this.outcomes = outcomes;
         }
 
@@ -221,29 +291,76 @@ public final class ClassifierTopology {
         }
 
         @Override
-        public void process(Record<String, V> record) {
-            if (record.key() == null || record.value() == null) {
-                reject(record, record.key() == null ? "NULL_KEY" : "NULL_VALUE",
-                        inputName + " without " + (record.key() == null ? "an account id key" : "a value"));
+        public void process(Record<byte[], byte[]> record) {
+            RecordMetadata source = context.recordMetadata().orElseThrow();
+            if (record.key() == null) {
+                reject(record, source, DeadLetterReason.NULL_KEY, inputName + " without an account id key");
+                return;
+            }
+            String account = Keys.decode(record.key());
+            if (account == null || !Limits.isId(account)) {
+                reject(record, source, DeadLetterReason.INVALID_FIELD, "key: the account id must be " + Limits.ID_RULE);
+                return;
+            }
+            if (record.value() == null) {
+                reject(record, source, DeadLetterReason.NULL_VALUE, inputName + " without a value");
+                return;
+            }
+            V input;
+            try {
+                input = deserializer.deserialize(source.topic(), record.value());
+            } catch (RuntimeException e) {
+                if (SchemaRegistryException.isOutage(e)) {
+                    throw e; // not the record's fault: the task fails and the record is read again
+                }
+                reject(record, source, DeadLetterReason.DESERIALIZATION, e.getMessage());
+                return;
+            }
+            if (!account.equals(accountOf.apply(input))) {
+                reject(record, source, DeadLetterReason.KEY_MISMATCH, "the key is not the account id the " + inputName + " names");
                 return;
             }
             Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
+            InputChecks.Violation violation = check.violation(input, now);
+            if (violation != null) {
+                reject(record, source, DeadLetterReason.INVALID_FIELD, violation.message());
+                return;
+            }
+            if (input instanceof Report report) {
+                InputChecks.Fitted fitted = InputChecks.fitCounts(report);
+                if (fitted.itemsCut() > 0) {
+                    outcomes.trimmed("input", fitted.itemsCut());
+                    LOG.warn("report {} at {}-{}@{} is over the item limits: {} item(s) cut", report.getReportId(), source.topic(),
+                            source.partition(), source.offset(), fitted.itemsCut());
+                    @SuppressWarnings("unchecked")
+                    V cut = (V) fitted.report();
+                    input = cut;
+                }
+            }
             Predicate<Identifier> isBanned = identifier -> banned.get(identifier.getHash()) != null;
-            Policy.Evaluation live = step.apply(outcomes.live, history.get(record.key()), record.value(), now, isBanned);
+            Policy.Evaluation live = step.apply(outcomes.live, history.get(account), input, now, isBanned);
             if (live.rejection() != null) {
-                reject(record, live.rejection().reason(), live.rejection().detail());
+                reject(record, source, live.rejection().reason(), live.rejection().detail());
+            } else if (live.duplicate()) {
+                outcomes.duplicate(inputName);
+                LOG.info("{} at {}-{}@{} repeats one already taken: ignored", inputName, source.topic(), source.partition(), source.offset());
             } else {
-                history.put(record.key(), live.state());
+                history.put(account, live.state());
+                if (live.trimmed() > 0) {
+                    outcomes.trimmed("state", live.trimmed());
+                    LOG.warn("history of account {} trimmed by {} item(s) to stay within its size budget", account, live.trimmed());
+                }
                 for (SpecificRecord output : live.outputs()) {
-                    context.forward(record.withValue(output));
+                    context.forward(new Record<String, Object>(account, output, record.timestamp()));
                     log(output);
                 }
             }
             if (outcomes.shadow != null) {
-                Policy.Evaluation shadow = step.apply(outcomes.shadow, shadowHistory.get(record.key()), record.value(), now, isBanned);
-                if (shadow.rejection() == null) {
-                    shadowHistory.put(record.key(), shadow.state());
-                    decisions(shadow).forEach(decision -> context.forward(record.withValue(new ShadowDecision(decision))));
+                Policy.Evaluation shadow = step.apply(outcomes.shadow, shadowHistory.get(account), input, now, isBanned);
+                if (shadow.rejection() == null && !shadow.duplicate()) {
+                    shadowHistory.put(account, shadow.state());
+                    decisions(shadow).forEach(decision -> context.forward(new Record<String, Object>(account,
+                            new ShadowDecision(decision), record.timestamp())));
                 }
                 outcomes.compared(decisions(live), decisions(shadow));
             }
@@ -264,14 +381,14 @@ public final class ClassifierTopology {
             }
         }
 
-        private void reject(Record<String, V> record, String reason, String detail) {
-            RecordMetadata source = context.recordMetadata().orElseThrow();
-            RecordHeaders headers = new RecordHeaders(record.headers().toArray());
-            DeadLetters.describe(headers, "classifier-stream", reason, detail, source.topic(), source.partition(), source.offset());
+        private void reject(Record<byte[], byte[]> record, RecordMetadata source, DeadLetterReason reason, String detail) {
             LOG.warn("dead-lettered {} {}-{}@{}: {} {}", inputName, source.topic(), source.partition(), source.offset(), reason, detail);
             outcomes.rejected(inputName, reason);
-            byte[] value = record.value() == null ? null : serializer.serialize(source.topic(), record.value());
-            context.forward(new Record<String, Object>(record.key(), new Rejected(value), record.timestamp(), headers));
+            ProducerRecord<byte[], byte[]> dead = DeadLetters.record(Topics.CLASSIFIER_DLQ.name(), record.key(), record.value(),
+                    record.headers(), new DeadLetters.Cause("classifier-stream", reason, detail, source.topic(), source.partition(),
+                            source.offset()));
+            context.forward(new Record<String, Object>(null, new Rejected(dead.key(), dead.value()), record.timestamp(),
+                    dead.headers()));
         }
     }
 }

@@ -29,12 +29,16 @@ import org.cse.events.Priority;
 import org.cse.events.Referral;
 import org.cse.events.ReferralTarget;
 import org.cse.events.Report;
+import org.cse.events.ReportSeen;
 import org.cse.events.ReporterKind;
 import org.cse.events.ReviewReason;
 import org.cse.events.ReviewRequest;
 import org.cse.events.Strike;
 import org.cse.events.ThirdPartyUrl;
 import org.cse.events.Verdict;
+import org.cse.schemas.DeadLetterReason;
+import org.cse.schemas.Limits;
+import org.cse.schemas.ReportFingerprint;
 
 /**
  * The decision table of POLICY.md as pure functions: given an account's history and one input (a
@@ -45,8 +49,16 @@ import org.cse.events.Verdict;
 public final class Policy {
     static final int MAX_INCIDENTS = 200;
     static final int MAX_REPORTS_PER_INCIDENT = 1000;
-    static final int MAX_CONTENT_PER_INCIDENT = 100;
+    static final int MAX_CONTENT_PER_INCIDENT = Limits.MAX_CONTENT_ITEMS;
+    static final int MAX_URLS_PER_INCIDENT = Limits.MAX_THIRD_PARTY_URLS;
+    /** Content keys an incident matches later reports on; the first ones are kept. */
+    static final int MAX_CONTENT_KEYS_PER_INCIDENT = 200;
     static final int MAX_RECENT_DECISIONS = 50;
+    /** Report ids remembered per account to tell a retry (same content) from a conflict (other content). */
+    static final int MAX_RECENT_REPORTS = 500;
+    /** Strikes listed; older ones are counted in earlierStrikes. */
+    static final int MAX_STRIKES = 50;
+    static final int MAX_ACCOUNT_IDENTIFIERS = 100;
 
     /** Rule ids: the row of the decision table that fired. */
     public static final String CONFIRMED_MALICIOUS = "confirmed-malicious";
@@ -59,15 +71,26 @@ public final class Policy {
     public static final String APPEAL_OVERTURNED = "appeal-overturned";
     public static final String BAN_EVASION = "ban-evasion";
 
-    /** The history after the input and what to emit, in order; or why the input is refused (history unchanged). */
-    public record Evaluation(AccountState state, List<SpecificRecord> outputs, Rejection rejection) {
+    /**
+     * The history after the input and what to emit, in order; or why the input is refused (history
+     * unchanged). {@code trimmed}: items the size budget removed from the history; {@code duplicate}:
+     * the input repeated one already taken (a retry), and changed nothing.
+     */
+    public record Evaluation(AccountState state, List<SpecificRecord> outputs, Rejection rejection, int trimmed,
+                             boolean duplicate) {
         static Evaluation of(AccountState state, List<SpecificRecord> outputs) {
-            return new Evaluation(state, outputs, null);
+            return of(state, outputs, null);
+        }
+
+        /** Within the size budget; {@code currentIncidentId}: the incident the input is about, never trimmed away. */
+        static Evaluation of(AccountState state, List<SpecificRecord> outputs, String currentIncidentId) {
+            StateBudget.Fitted fitted = StateBudget.fit(state, currentIncidentId);
+            return new Evaluation(fitted.state(), outputs, null, fitted.trimmed(), false);
         }
     }
 
     /** Why an input is refused: it goes to the dead-letter topic with these. */
-    public record Rejection(String reason, String detail) {}
+    public record Rejection(DeadLetterReason reason, String detail) {}
 
     private final PolicyDefinition definition;
 
@@ -90,7 +113,22 @@ public final class Policy {
     // ---------------------------------------------------------------- reports
 
     public Evaluation onReport(AccountState previous, Report report, Instant now) {
+        String fingerprint = ReportFingerprint.of(report);
+        if (previous != null) {
+            for (ReportSeen seen : previous.getRecentReports()) {
+                if (seen.getReportId().equals(report.getReportId())) {
+                    if (seen.getFingerprint().equals(fingerprint)) {
+                        // a publisher's retry (after a lost answer or a 503): already taken
+                        return new Evaluation(previous, List.of(), null, 0, true);
+                    }
+                    return reject(DeadLetterReason.REPORT_ID_CONFLICT, "report id " + report.getReportId()
+                            + " was taken before for account " + report.getAccountId() + " with different content");
+                }
+            }
+        }
         AccountState state = copy(previous, report.getAccountId());
+        state.setRecentReports(bounded(append(state.getRecentReports(), new ReportSeen(report.getReportId(), fingerprint)),
+                MAX_RECENT_REPORTS));
         List<String> keys = contentKeys(report);
         List<Incident> incidents = new ArrayList<>(state.getIncidents());
         int index = findIncident(incidents, keys, report.getReportedAt());
@@ -99,14 +137,15 @@ public final class Policy {
         if (opened) {
             incident = Incident.newBuilder()
                     .setIncidentId(Ids.incident(report.getAccountId(), keys.get(0), report.getReportId()))
-                    .setContentKeys(keys)
+                    .setContentKeys(bounded(keys, MAX_CONTENT_KEYS_PER_INCIDENT, true))
                     .setReportIds(List.of(report.getReportId()))
+                    .setReportCount(1)
                     .setState(IncidentState.UNDER_REVIEW)
                     .setFirstReportedAt(report.getReportedAt())
                     .setLastReportedAt(report.getReportedAt())
                     .setClaimedCategory(report.getClaimedCategory())
                     .setContent(bounded(report.getContent(), MAX_CONTENT_PER_INCIDENT))
-                    .setThirdPartyUrls(bounded(report.getThirdPartyUrls(), MAX_CONTENT_PER_INCIDENT))
+                    .setThirdPartyUrls(bounded(report.getThirdPartyUrls(), MAX_URLS_PER_INCIDENT))
                     .build();
             incidents.add(incident);
             index = incidents.size() - 1;
@@ -132,14 +171,14 @@ public final class Policy {
             }
         }
         state.setIncidents(boundIncidents(state.getIncidents()));
-        return Evaluation.of(state, outputs);
+        return Evaluation.of(state, outputs, incident.getIncidentId());
     }
 
     // ---------------------------------------------------------------- verdicts
 
     public Evaluation onVerdict(AccountState previous, Verdict verdict, Instant now) {
         if (previous == null) {
-            return reject("UNKNOWN_REPORT", "verdict " + verdict.getVerdictId() + " is for report " + verdict.getReportId()
+            return reject(DeadLetterReason.UNKNOWN_REPORT, "verdict " + verdict.getVerdictId() + " is for report " + verdict.getReportId()
                     + " but account " + verdict.getAccountId() + " has no reports");
         }
         AccountState state = copy(previous, verdict.getAccountId());
@@ -153,24 +192,24 @@ public final class Policy {
             }
         }
         if (index < 0) {
-            return reject("UNKNOWN_REPORT", "verdict " + verdict.getVerdictId() + " is for report " + verdict.getReportId()
+            return reject(DeadLetterReason.UNKNOWN_REPORT, "verdict " + verdict.getVerdictId() + " is for report " + verdict.getReportId()
                     + ", unknown for account " + verdict.getAccountId());
         }
         Incident incident = incidents.get(index);
         Category category = verdict.getCategory() != null ? verdict.getCategory() : incident.getClaimedCategory();
         if (!verdict.getViolation()) {
             if (verdict.getExemption() == null) {
-                return reject("INVALID_VERDICT", "verdict " + verdict.getVerdictId() + " finds no violation but gives no exemption");
+                return reject(DeadLetterReason.INVALID_VERDICT, "verdict " + verdict.getVerdictId() + " finds no violation but gives no exemption");
             }
             if (category != null && definition.rule(category).depictsOrLinks()) {
-                return reject("INVALID_EXEMPTION", "verdict " + verdict.getVerdictId() + ": exemption " + verdict.getExemption()
+                return reject(DeadLetterReason.INVALID_EXEMPTION, "verdict " + verdict.getVerdictId() + ": exemption " + verdict.getExemption()
                         + " cannot cover " + category + " content");
             }
         } else if (verdict.getCategory() == null) {
-            return reject("INVALID_VERDICT", "verdict " + verdict.getVerdictId() + " finds a violation without a category");
+            return reject(DeadLetterReason.INVALID_VERDICT, "verdict " + verdict.getVerdictId() + " finds a violation without a category");
         }
         if (incident.getState() == IncidentState.DECIDED) {
-            return reject("INCIDENT_ALREADY_DECIDED", "verdict " + verdict.getVerdictId() + ": incident " + incident.getIncidentId()
+            return reject(DeadLetterReason.INCIDENT_ALREADY_DECIDED, "verdict " + verdict.getVerdictId() + ": incident " + incident.getIncidentId()
                     + " was decided by " + incident.getDecisionId());
         }
         state.setIncidents(incidents);
@@ -178,7 +217,7 @@ public final class Policy {
             boolean malicious = verdict.getIntent() != Intent.NO_MALICIOUS_INTENT;
             Decision decision = decide(state, index, verdict.getCategory(), malicious, ConfirmationSource.REVIEWER_VERDICT,
                     verdict.getDecidedAt(), now);
-            return Evaluation.of(state, List.of(decision));
+            return Evaluation.of(state, List.of(decision), incident.getIncidentId());
         }
         String decisionId = Ids.decision(incident.getIncidentId());
         Decision decision = decisionBuilder(decisionId, incident, state.getAccountId(), NOT_A_VIOLATION, now)
@@ -190,7 +229,7 @@ public final class Policy {
         incidents.set(index, Incident.newBuilder(incident).setState(IncidentState.DECIDED).setDecisionId(decisionId).build());
         state.setIncidents(incidents);
         state.setRecentDecisionIds(boundedIds(append(state.getRecentDecisionIds(), decisionId)));
-        return Evaluation.of(state, List.of(decision));
+        return Evaluation.of(state, List.of(decision), incident.getIncidentId());
     }
 
     // ---------------------------------------------------------------- appeals
@@ -200,7 +239,7 @@ public final class Policy {
         boolean known = state != null && (state.getRecentDecisionIds().contains(appeal.getDecisionId())
                 || state.getStrikes().stream().anyMatch(strike -> strike.getDecisionId().equals(appeal.getDecisionId())));
         if (!known) {
-            return reject("UNKNOWN_DECISION", "appeal " + appeal.getAppealId() + " names decision " + appeal.getDecisionId()
+            return reject(DeadLetterReason.UNKNOWN_DECISION, "appeal " + appeal.getAppealId() + " names decision " + appeal.getDecisionId()
                     + ", unknown for account " + appeal.getAccountId());
         }
         String incidentId = state.getIncidents().stream().filter(i -> appeal.getDecisionId().equals(i.getDecisionId()))
@@ -233,7 +272,7 @@ public final class Policy {
                 Strike strike = state.getStrikes().stream().filter(s -> s.getDecisionId().equals(appeal.getDecisionId()))
                         .findFirst().orElse(null);
                 if (strike == null) {
-                    return reject("NOTHING_TO_OVERTURN", "appeal " + appeal.getAppealId() + ": decision " + appeal.getDecisionId()
+                    return reject(DeadLetterReason.NOTHING_TO_OVERTURN, "appeal " + appeal.getAppealId() + ": decision " + appeal.getDecisionId()
                             + " left no strike on account " + appeal.getAccountId() + " (already overturned, or no violation)");
                 }
                 String decisionId = Ids.appealDecision(appeal.getAppealId());
@@ -265,14 +304,12 @@ public final class Policy {
     public Evaluation onAccountEvent(AccountState previous, AccountEvent event, Instant now, Predicate<Identifier> banned) {
         AccountState state = copy(previous, event.getAccountId());
         if (event.getType() == AccountEventType.PRIOR_STRIKE) {
-            List<Strike> strikes = new ArrayList<>(state.getStrikes());
-            strikes.add(new Strike(event.getEventId(), event.getCategory(), event.getAt(), List.of()));
-            state.setStrikes(strikes);
+            addStrike(state, new Strike(event.getEventId(), event.getCategory(), event.getAt(), List.of()));
             return Evaluation.of(state, List.of());
         }
         Set<Identifier> identifiers = new LinkedHashSet<>(state.getIdentifiers());
         identifiers.addAll(event.getIdentifiers());
-        state.setIdentifiers(List.copyOf(identifiers));
+        state.setIdentifiers(bounded(List.copyOf(identifiers), MAX_ACCOUNT_IDENTIFIERS));
         List<Identifier> evading = event.getIdentifiers().stream().filter(banned).toList();
         if (evading.isEmpty() || state.getStatus() == AccountStatus.SUSPENDED) {
             return Evaluation.of(state, List.of());
@@ -318,9 +355,9 @@ public final class Policy {
                     + "remove the new content and refer it";
             addIf(actions, !contentIds.isEmpty(), action(decisionId, ActionType.REMOVE_CONTENT, contentIds, List.of(), false));
             status = AccountStatus.SUSPENDED;
-        } else if (!state.getStrikes().isEmpty()) {
+        } else if (hasStrike(state)) {
             ruleId = REPEAT_VIOLATION;
-            reason = category + " confirmed by " + confirmedBy + " after " + state.getStrikes().size()
+            reason = category + " confirmed by " + confirmedBy + " after " + (state.getStrikes().size() + state.getEarlierStrikes())
                     + " earlier confirmed violation(s): permanent suspension";
             permanent(actions, decisionId, contentIds, state.getIdentifiers());
             status = AccountStatus.SUSPENDED;
@@ -356,9 +393,7 @@ public final class Policy {
         incidents.set(index, Incident.newBuilder(incident).setState(IncidentState.DECIDED).setDecisionId(decisionId).build());
         state.setIncidents(incidents);
         state.setStatus(status);
-        List<Strike> strikes = new ArrayList<>(state.getStrikes());
-        strikes.add(new Strike(decisionId, category, now, referrals.stream().map(Referral::getReferralId).toList()));
-        state.setStrikes(strikes);
+        addStrike(state, new Strike(decisionId, category, now, referrals.stream().map(Referral::getReferralId).toList()));
         state.setRecentDecisionIds(boundedIds(append(state.getRecentDecisionIds(), decisionId)));
         return decision;
     }
@@ -475,7 +510,7 @@ public final class Policy {
         Set<String> mergedKeys = new LinkedHashSet<>(incident.getContentKeys());
         mergedKeys.addAll(keys);
         Incident.Builder builder = Incident.newBuilder(incident)
-                .setContentKeys(List.copyOf(mergedKeys))
+                .setContentKeys(bounded(List.copyOf(mergedKeys), MAX_CONTENT_KEYS_PER_INCIDENT, true))
                 .setLastReportedAt(report.getReportedAt().isAfter(incident.getLastReportedAt())
                         ? report.getReportedAt() : incident.getLastReportedAt());
         if (incident.getClaimedCategory() == null) {
@@ -488,9 +523,10 @@ public final class Policy {
         Map<String, ThirdPartyUrl> urls = new LinkedHashMap<>();
         incident.getThirdPartyUrls().forEach(u -> urls.put(u.getUrl(), u));
         report.getThirdPartyUrls().forEach(u -> urls.putIfAbsent(u.getUrl(), u));
-        builder.setThirdPartyUrls(bounded(List.copyOf(urls.values()), MAX_CONTENT_PER_INCIDENT));
+        builder.setThirdPartyUrls(bounded(List.copyOf(urls.values()), MAX_URLS_PER_INCIDENT));
         if (!incident.getReportIds().contains(report.getReportId())) {
             builder.setReportIds(bounded(append(incident.getReportIds(), report.getReportId()), MAX_REPORTS_PER_INCIDENT));
+            builder.setReportCount(Math.max(incident.getReportCount(), incident.getReportIds().size()) + 1);
             if (incident.getState() == IncidentState.DECIDED) {
                 builder.setAttachedAfterDecision(incident.getAttachedAfterDecision() + 1);
             }
@@ -504,8 +540,22 @@ public final class Policy {
         return previous == null ? newAccount(accountId) : AccountState.newBuilder(previous).build();
     }
 
-    private static Evaluation reject(String reason, String detail) {
-        return new Evaluation(null, List.of(), new Rejection(reason, detail));
+    private static Evaluation reject(DeadLetterReason reason, String detail) {
+        return new Evaluation(null, List.of(), new Rejection(reason, detail), 0, false);
+    }
+
+    /** Any confirmed violation on record, listed or counted: the repeat-violation rule's condition. */
+    static boolean hasStrike(AccountState state) {
+        return !state.getStrikes().isEmpty() || state.getEarlierStrikes() > 0;
+    }
+
+    private static void addStrike(AccountState state, Strike strike) {
+        List<Strike> strikes = append(state.getStrikes(), strike);
+        if (strikes.size() > MAX_STRIKES) {
+            state.setEarlierStrikes(state.getEarlierStrikes() + strikes.size() - MAX_STRIKES);
+            strikes = bounded(strikes, MAX_STRIKES);
+        }
+        state.setStrikes(strikes);
     }
 
     private static void addIf(List<Action> actions, boolean condition, Action action) {
@@ -530,14 +580,23 @@ public final class Policy {
         return kept;
     }
 
-    private static List<String> append(List<String> list, String item) {
-        List<String> copy = new ArrayList<>(list);
+    private static <T> List<T> append(List<T> list, T item) {
+        List<T> copy = new ArrayList<>(list);
         copy.add(item);
         return copy;
     }
 
+    /** The newest {@code max} items. */
     private static <T> List<T> bounded(List<T> list, int max) {
-        return list.size() <= max ? list : List.copyOf(list.subList(list.size() - max, list.size()));
+        return bounded(list, max, false);
+    }
+
+    /** At most {@code max} items: the first ones if {@code keepFirst}, else the newest. */
+    private static <T> List<T> bounded(List<T> list, int max, boolean keepFirst) {
+        if (list.size() <= max) {
+            return list;
+        }
+        return List.copyOf(keepFirst ? list.subList(0, max) : list.subList(list.size() - max, list.size()));
     }
 
     private static List<String> boundedIds(List<String> ids) {

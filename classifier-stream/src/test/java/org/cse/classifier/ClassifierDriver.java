@@ -50,7 +50,7 @@ final class ClassifierDriver implements AutoCloseable {
         props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         driver = new TopologyTestDriver(ClassifierTopology.buildTopology(registry, new Policy(PolicyDefinition.bundled()),
-                shadow == null ? null : new Policy(shadow), meters), props, T0);
+                shadow == null ? null : new Policy(shadow), meters), props, T0.plus(java.time.Duration.ofHours(2)));
         reports = input(Topics.REPORTS);
         verdicts = input(Topics.VERDICTS);
         appeals = input(Topics.APPEALS);

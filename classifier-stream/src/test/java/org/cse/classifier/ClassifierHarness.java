@@ -38,6 +38,8 @@ final class ClassifierHarness implements AutoCloseable {
                 "SCHEMA_REGISTRY_URL", stack.schemaRegistryUrl(),
                 "CLASSIFIER_HTTP_HOST", "127.0.0.1",
                 "CLASSIFIER_HTTP_PORT", "0",
+                "CLASSIFIER_MANAGEMENT_HOST", "127.0.0.1",
+                "CLASSIFIER_MANAGEMENT_PORT", "0",
                 "CLASSIFIER_STATE_DIR", Files.createTempDirectory("classifier-it").toString(),
                 "CLASSIFIER_APPLICATION_ID", applicationId))));
         service.start();

@@ -50,6 +50,45 @@ class ClassifierIT {
     }
 
     @Test
+    void oversizedStateInputsForOneAccountDoNotStopTheClassifier() throws Exception {
+        String flooded = "acct-flood-" + UUID.randomUUID();
+        String other = "acct-" + UUID.randomUUID();
+        // Straight to cse.reports.v1, past intake's limits: 12,000 hashes on one item (close to the topic's 1 MB),
+        // 600 content items, then 150 reports at the item limits, each ~200 KB, for one account.
+        java.util.List<org.cse.events.ContentHash> hashes = new java.util.ArrayList<>();
+        for (int h = 0; h < 12_000; h++) {
+            hashes.add(new org.cse.events.ContentHash("SHA256", "%064x".formatted(h)));
+        }
+        harness.send(Topics.REPORTS, flooded, org.cse.events.Report.newBuilder(Fixtures.userReport("huge-1", flooded, "p", null))
+                .setContent(java.util.List.of(org.cse.events.ContentRef.newBuilder().setContentId("media-1").setHashes(hashes).build()))
+                .build());
+        java.util.List<org.cse.events.ContentRef> items = new java.util.ArrayList<>();
+        for (int i = 0; i < 600; i++) {
+            items.add(org.cse.events.ContentRef.newBuilder().setContentId("item-" + i).build());
+        }
+        harness.send(Topics.REPORTS, flooded, org.cse.events.Report.newBuilder(Fixtures.userReport("huge-2", flooded, "p", null))
+                .setContent(items).build());
+        for (int i = 0; i < 150; i++) {
+            harness.sendAsync(Topics.REPORTS, flooded, HostileInputTopologyTest.bigUserReport("flood-" + i, flooded, i));
+        }
+        harness.flush();
+        harness.send(Topics.REPORTS, other, Fixtures.hashMatch("r-other", other, "post-1"));
+        harness.send(Topics.REPORTS, flooded, Fixtures.hashMatch("r-confirmed", flooded, "post-new"));
+
+        try (TopicReader<String, Decision> decisions = harness.decisions()) {
+            assertThat(decisions.awaitMatching(r -> other.equals(r.key()), 1, Duration.ofSeconds(90))).hasSize(1);
+            var confirmed = decisions.awaitMatching(r -> flooded.equals(r.key()), 1, Duration.ofSeconds(60));
+            assertThat(confirmed).hasSize(1);
+            assertThat(confirmed.get(0).value().getRuleId()).isEqualTo(Policy.CONFIRMED_MALICIOUS);
+        }
+        assertThat(classifier.isReady()).isTrue();
+        HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + classifier.managementPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(metrics.body()).contains("cse_classifier_trimmed_items_total{service=\"classifier-stream\",what=\"state\"}")
+                .contains("what=\"input\"");
+    }
+
+    @Test
     void twoConfirmedNoMaliceViolationsBackToBackLockThenSuspend() throws Exception {
         String account = "acct-" + UUID.randomUUID();
         harness.send(Topics.REPORTS, account, Fixtures.userReport("r1-" + account, account, "post-a", Category.SEXUALIZED_COMMENTARY));

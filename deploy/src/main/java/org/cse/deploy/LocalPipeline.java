@@ -76,19 +76,23 @@ public final class LocalPipeline implements AutoCloseable {
         env.put("SCHEMA_REGISTRY_URL", stack.schemaRegistryUrl());
         env.put("INTAKE_HTTP_HOST", "127.0.0.1");
         env.put("INTAKE_HTTP_PORT", "0");
+        env.put("INTAKE_MANAGEMENT_HOST", "127.0.0.1");
+        env.put("INTAKE_MANAGEMENT_PORT", "0");
         env.put("INTAKE_STATE_DIR", stateDir.resolve("intake").toString());
         env.put("INTAKE_APPLICATION_ID", "cse-intake-" + suffix);
         env.put("CLASSIFIER_HTTP_HOST", "127.0.0.1");
         env.put("CLASSIFIER_HTTP_PORT", "0");
+        env.put("CLASSIFIER_MANAGEMENT_HOST", "127.0.0.1");
+        env.put("CLASSIFIER_MANAGEMENT_PORT", "0");
         env.put("CLASSIFIER_STATE_DIR", stateDir.resolve("classifier").toString());
         env.put("CLASSIFIER_APPLICATION_ID", "cse-classifier-" + suffix);
-        env.put("ENFORCEMENT_HTTP_HOST", "127.0.0.1");
-        env.put("ENFORCEMENT_HTTP_PORT", "0");
+        env.put("ENFORCEMENT_MANAGEMENT_HOST", "127.0.0.1");
+        env.put("ENFORCEMENT_MANAGEMENT_PORT", "0");
         env.put("ENFORCEMENT_GROUP_ID", "cse-enforcement-" + suffix);
         env.put("PLATFORM_API_URL", platform.baseUrl());
         env.put("PLATFORM_API_TOKEN", PLATFORM_TOKEN);
-        env.put("ESCALATION_HTTP_HOST", "127.0.0.1");
-        env.put("ESCALATION_HTTP_PORT", "0");
+        env.put("ESCALATION_MANAGEMENT_HOST", "127.0.0.1");
+        env.put("ESCALATION_MANAGEMENT_PORT", "0");
         env.put("ESCALATION_GROUP_ID", "cse-escalation-" + suffix);
         env.put("NCMEC_API_URL", ncmec.apiUrl());
         env.put("NCMEC_USERNAME", NCMEC_USER);
@@ -143,9 +147,14 @@ public final class LocalPipeline implements AutoCloseable {
         return "http://127.0.0.1:" + intake.httpPort();
     }
 
-    public Map<String, Integer> httpPorts() {
-        return Map.of("intake-service", intake.httpPort(), "classifier-stream", classifier.httpPort(),
-                "enforcement-service", enforcement.httpPort(), "escalation-service", escalation.httpPort());
+    /** Each service's management port (health, metrics). */
+    public Map<String, Integer> managementPorts() {
+        return Map.of("intake-service", intake.managementPort(), "classifier-stream", classifier.managementPort(),
+                "enforcement-service", enforcement.managementPort(), "escalation-service", escalation.managementPort());
+    }
+
+    public String classifierUrl() {
+        return "http://127.0.0.1:" + classifier.httpPort();
     }
 
     public PlatformSandbox platform() {

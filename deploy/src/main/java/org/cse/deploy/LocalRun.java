@@ -47,8 +47,9 @@ public final class LocalRun {
         }, "local-run-shutdown"));
         out.printf("  Platform sandbox %s   NCMEC sandbox %s   Hotline sandbox %s%n", pipeline.platform().baseUrl(),
                 pipeline.ncmec().apiUrl(), pipeline.hotline().baseUrl());
-        pipeline.httpPorts().forEach((service, port) -> out.printf("  %-20s http://127.0.0.1:%d  (/health/ready, /metrics)%n",
+        pipeline.managementPorts().forEach((service, port) -> out.printf("  %-20s http://127.0.0.1:%d  (/health/ready, /metrics)%n",
                 service, port));
+        out.printf("  %-20s %s/v1/reports   account lookup %s/v1/accounts/{id}%n", "API", pipeline.intakeUrl(), pipeline.classifierUrl());
         out.printf("Ready in %.1f s. Sending sample traffic; what happens follows.%n",
                 Duration.between(started, Instant.now()).toMillis() / 1000.0);
         narrator.start();

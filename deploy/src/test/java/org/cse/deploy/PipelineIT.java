@@ -98,7 +98,7 @@ class PipelineIT {
 
     @Test
     void everyServiceAnswersHealthAndMetrics() throws Exception {
-        for (var service : pipeline.httpPorts().entrySet()) {
+        for (var service : pipeline.managementPorts().entrySet()) {
             String base = "http://127.0.0.1:" + service.getValue();
             assertThat(get(base + "/health/live").statusCode()).as(service.getKey()).isEqualTo(200);
             assertThat(get(base + "/health/ready").statusCode()).as(service.getKey()).isEqualTo(200);

@@ -9,8 +9,8 @@ import org.cse.runtime.KafkaSettings;
  * Configuration of the enforcement service, from environment variables.
  *
  * @param kafka broker, registry and client overrides
- * @param httpHost {@code ENFORCEMENT_HTTP_HOST} (default 0.0.0.0)
- * @param httpPort {@code ENFORCEMENT_HTTP_PORT} (default 8082; 0 picks a free port)
+ * @param managementHost {@code ENFORCEMENT_MANAGEMENT_HOST} (default 0.0.0.0): health and metrics
+ * @param managementPort {@code ENFORCEMENT_MANAGEMENT_PORT} (default 9082; 0 picks a free port)
  * @param platformUrl {@code PLATFORM_API_URL}: root of the platform's account-actions API (required)
  * @param platformToken {@code PLATFORM_API_TOKEN}: bearer token (required, secret)
  * @param requestTimeout {@code PLATFORM_REQUEST_TIMEOUT} (default PT5S)
@@ -21,7 +21,7 @@ import org.cse.runtime.KafkaSettings;
  * @param groupId {@code ENFORCEMENT_GROUP_ID} (default cse-enforcement)
  * @param instanceId {@code ENFORCEMENT_INSTANCE_ID}: stable per instance, part of the transactional id (default HOSTNAME)
  */
-public record EnforcementConfig(KafkaSettings kafka, String httpHost, int httpPort, URI platformUrl, String platformToken,
+public record EnforcementConfig(KafkaSettings kafka, String managementHost, int managementPort, URI platformUrl, String platformToken,
                                 Duration requestTimeout, int maxAttempts, Duration initialBackoff, Duration maxBackoff,
                                 int workers, String groupId, String instanceId) {
 
@@ -32,8 +32,8 @@ public record EnforcementConfig(KafkaSettings kafka, String httpHost, int httpPo
         }
         return new EnforcementConfig(
                 KafkaSettings.from(env),
-                env.string("ENFORCEMENT_HTTP_HOST", "0.0.0.0"),
-                env.integer("ENFORCEMENT_HTTP_PORT", 8082, 0, 65535),
+                env.string("ENFORCEMENT_MANAGEMENT_HOST", "0.0.0.0"),
+                env.integer("ENFORCEMENT_MANAGEMENT_PORT", 9082, 0, 65535),
                 env.url("PLATFORM_API_URL", null),
                 token,
                 env.duration("PLATFORM_REQUEST_TIMEOUT", Duration.ofSeconds(5)),

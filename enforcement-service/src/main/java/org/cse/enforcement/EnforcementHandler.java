@@ -19,7 +19,10 @@ import org.cse.events.BannedIdentifier;
 import org.cse.events.Decision;
 import org.cse.events.Identifier;
 import org.cse.events.OutcomeStatus;
+import org.cse.runtime.DeadLetterException;
 import org.cse.runtime.TransactionalLoop;
+import org.cse.schemas.DeadLetterReason;
+import org.cse.schemas.InputChecks;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.SchemaRegistry;
 import org.slf4j.Logger;
@@ -55,6 +58,10 @@ final class EnforcementHandler implements TransactionalLoop.Handler {
     @Override
     public List<ProducerRecord<byte[], byte[]>> handle(ConsumerRecord<byte[], byte[]> record) throws Exception {
         Decision decision = TransactionalLoop.readValue(record, decisions.deserializer(), "decision");
+        InputChecks.Violation violation = InputChecks.decision(decision);
+        if (violation != null) {
+            throw new DeadLetterException(DeadLetterReason.INVALID_FIELD, violation.message());
+        }
         List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
         for (Action action : decision.getActions()) {
             PlatformClient.Result result = platform.apply(decision, action);

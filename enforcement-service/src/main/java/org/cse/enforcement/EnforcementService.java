@@ -3,10 +3,12 @@ package org.cse.enforcement;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import org.cse.runtime.HttpService;
+import org.cse.runtime.Health;
+import org.cse.runtime.Management;
 import org.cse.runtime.Metrics;
 import org.cse.runtime.Service;
 import org.cse.runtime.TransactionalLoop;
+import org.cse.runtime.http.HttpServer;
 import org.cse.schemas.Topics;
 
 /**
@@ -17,7 +19,7 @@ import org.cse.schemas.Topics;
  */
 public final class EnforcementService implements Service {
     private final TransactionalLoop loop;
-    private final HttpService http;
+    private final HttpServer management;
 
     public EnforcementService(EnforcementConfig config) {
         PrometheusMeterRegistry metrics = Metrics.prometheus("enforcement-service");
@@ -27,28 +29,34 @@ public final class EnforcementService implements Service {
         this.loop = new TransactionalLoop("enforcement-service", config.kafka(), config.groupId(),
                 config.groupId() + "-" + config.instanceId(), Topics.DECISIONS.name(), Topics.ENFORCEMENT_DLQ.name(),
                 100, config.workers(), 5, Duration.ofSeconds(1), metrics, handler);
-        this.http = new HttpService("enforcement-service", config.httpHost(), config.httpPort(), metrics, this::isReady, 2);
+        this.management = Management.server("enforcement-service", config.managementHost(), config.managementPort(), metrics,
+                this::health);
     }
 
     @Override
     public void start() {
         loop.start();
-        http.start();
+        management.start();
     }
 
     @Override
-    public boolean isReady() {
-        return loop.isHealthy();
+    public Health health() {
+        return Health.of(loop.isHealthy());
     }
 
     @Override
     public int httpPort() {
-        return http.port();
+        return -1;
+    }
+
+    @Override
+    public int managementPort() {
+        return management.port();
     }
 
     @Override
     public void close() {
-        http.close();
         loop.close();
+        management.close();
     }
 }

@@ -8,11 +8,9 @@ import dev.failsafe.FailsafeException;
 import dev.failsafe.RetryPolicy;
 import java.io.IOException;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,6 +18,7 @@ import org.cse.events.Action;
 import org.cse.events.Decision;
 import org.cse.events.Identifier;
 import org.cse.events.OutcomeStatus;
+import org.cse.runtime.http.PathSegment;
 
 /**
  * Client of the platform's account-actions API: {@code POST /v1/accounts/{id}/actions} with the
@@ -70,8 +69,9 @@ public final class PlatformClient {
     }
 
     public Result apply(Decision decision, Action action) throws InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(baseUrl.resolve("v1/accounts/"
-                        + URLEncoder.encode(decision.getAccountId(), StandardCharsets.UTF_8) + "/actions"))
+        // one path segment, whatever the id holds: never resolved as '.' or '..' into another resource
+        HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "v1/accounts/" + PathSegment.encode(decision.getAccountId())
+                        + "/actions"))
                 .timeout(requestTimeout)
                 .header("Authorization", "Bearer " + token)
                 .header("Idempotency-Key", action.getActionId())

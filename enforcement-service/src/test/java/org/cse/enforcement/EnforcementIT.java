@@ -120,8 +120,8 @@ class EnforcementIT {
         EnforcementService service = new EnforcementService(EnforcementConfig.from(new Env(Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers(),
                 "SCHEMA_REGISTRY_URL", stack.schemaRegistryUrl(),
-                "ENFORCEMENT_HTTP_HOST", "127.0.0.1",
-                "ENFORCEMENT_HTTP_PORT", "0",
+                "ENFORCEMENT_MANAGEMENT_HOST", "127.0.0.1",
+                "ENFORCEMENT_MANAGEMENT_PORT", "0",
                 "ENFORCEMENT_GROUP_ID", group,
                 "ENFORCEMENT_INSTANCE_ID", "it",
                 "PLATFORM_API_URL", platform.baseUrl(),

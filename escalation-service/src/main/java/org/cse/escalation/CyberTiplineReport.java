@@ -13,11 +13,15 @@ import org.cse.events.ContentRef;
 import org.cse.events.Decision;
 import org.cse.events.Referral;
 import org.cse.events.ThirdPartyUrl;
+import org.cse.schemas.NcmecVocabulary;
 
 /**
  * Builds the CyberTipline {@code <report>} for one decision, children in schema order (out-of-order
  * elements are rejected with 4100). Written by a real XML writer: user-supplied text (URLs) is
- * escaped, never concatenated.
+ * escaped, never concatenated, and made legal XML 1.0 whatever it holds: a character XML cannot carry
+ * (a control character, a lone surrogate, U+FFFE) is replaced by U+FFFD and counted, and a carriage
+ * return is written as a character reference so that it survives parsing. NCMEC never receives a
+ * document it must refuse as malformed, so a legally required report is never lost to an encoding.
  */
 public final class CyberTiplineReport {
     /** Who files the reports, and as which service; from configuration. */
@@ -26,51 +30,57 @@ public final class CyberTiplineReport {
     private CyberTiplineReport() {
     }
 
-    public static String build(Decision decision, Referral referral, Reporter reporter, List<String> priorReportIds) {
+    /** The document, and how many characters had to be replaced to make it legal XML. */
+    public record Built(String xml, int charactersReplaced) {}
+
+    public static Built build(Decision decision, Referral referral, Reporter reporter, List<String> priorReportIds) {
         StringWriter out = new StringWriter();
+        Doc doc;
         try {
-            XMLStreamWriter xml = XMLOutputFactory.newFactory().createXMLStreamWriter(out);
+            doc = new Doc(XMLOutputFactory.newFactory().createXMLStreamWriter(out));
+            XMLStreamWriter xml = doc.xml;
             xml.writeStartDocument("UTF-8", "1.0");
             xml.writeStartElement("report");
 
             xml.writeStartElement("incidentSummary");
-            element(xml, "incidentType", referral.getIncidentType());
-            element(xml, "platform", reporter.espService());
+            doc.element("incidentType", referral.getIncidentType());
+            doc.element("platform", reporter.espService());
             if (referral.getEscalateToHighPriority() != null) {
-                element(xml, "escalateToHighPriority", referral.getEscalateToHighPriority());
+                doc.element("escalateToHighPriority", referral.getEscalateToHighPriority());
             }
-            if (!referral.getReportAnnotations().isEmpty()) {
+            List<String> annotations = referral.getReportAnnotations().stream().filter(NcmecVocabulary.REPORT_ANNOTATIONS::contains).toList();
+            if (!annotations.isEmpty()) {
                 xml.writeStartElement("reportAnnotations");
-                for (String annotation : referral.getReportAnnotations()) {
+                for (String annotation : annotations) {
                     xml.writeEmptyElement(annotation);
                 }
                 xml.writeEndElement();
             }
-            element(xml, "incidentDateTime", iso(decision.getReportedAt()));
+            doc.element("incidentDateTime", iso(decision.getReportedAt()));
             xml.writeEndElement();
 
             for (ContentRef content : decision.getContent()) {
                 if (content.getUrl() != null) {
-                    webPage(xml, false, content.getUrl());
+                    doc.webPage(false, content.getUrl());
                 }
             }
             for (ThirdPartyUrl url : decision.getThirdPartyUrls()) {
-                webPage(xml, true, url.getUrl());
+                doc.webPage(true, url.getUrl());
             }
 
             xml.writeStartElement("reporter");
             xml.writeStartElement("reportingPerson");
-            element(xml, "firstName", reporter.firstName());
-            element(xml, "lastName", reporter.lastName());
-            element(xml, "email", reporter.email());
+            doc.element("firstName", reporter.firstName());
+            doc.element("lastName", reporter.lastName());
+            doc.element("email", reporter.email());
             xml.writeEndElement();
             xml.writeEndElement();
 
             xml.writeStartElement("personOrUserReported");
-            element(xml, "espIdentifier", decision.getAccountId());
-            element(xml, "espService", reporter.espService());
+            doc.element("espIdentifier", decision.getAccountId());
+            doc.element("espService", reporter.espService());
             for (String prior : priorReportIds) {
-                element(xml, "priorCTReports", prior);
+                doc.element("priorCTReports", prior);
             }
             if (decision.getActions().stream().map(Action::getType).anyMatch(ActionType.SUSPEND_PERMANENTLY::equals)) {
                 xml.writeEmptyElement("accountPermanentlyDisabled");
@@ -83,7 +93,7 @@ public final class CyberTiplineReport {
             }
             xml.writeEndElement();
 
-            element(xml, "additionalInfo", "Decision " + decision.getDecisionId() + " under policy " + decision.getPolicyVersion()
+            doc.element("additionalInfo", "Decision " + decision.getDecisionId() + " under policy " + decision.getPolicyVersion()
                     + ", rule " + decision.getRuleId() + "; " + decision.getReportIds().size() + " report(s); content ids: "
                     + String.join(", ", decision.getContent().stream().map(ContentRef::getContentId).toList()));
 
@@ -93,22 +103,59 @@ public final class CyberTiplineReport {
         } catch (XMLStreamException e) {
             throw new IllegalStateException("cannot write CyberTipline report for " + decision.getDecisionId(), e);
         }
-        return out.toString();
+        return new Built(out.toString(), doc.replaced);
     }
 
-    private static void webPage(XMLStreamWriter xml, boolean thirdParty, String url) throws XMLStreamException {
-        xml.writeStartElement("internetDetails");
-        xml.writeStartElement("webPageIncident");
-        xml.writeAttribute("thirdPartyHostedContent", Boolean.toString(thirdParty));
-        element(xml, "url", url);
-        xml.writeEndElement();
-        xml.writeEndElement();
-    }
+    /** The writer and what it had to replace. */
+    private static final class Doc {
+        final XMLStreamWriter xml;
+        int replaced;
 
-    private static void element(XMLStreamWriter xml, String name, String text) throws XMLStreamException {
-        xml.writeStartElement(name);
-        xml.writeCharacters(text == null ? "" : text);
-        xml.writeEndElement();
+        Doc(XMLStreamWriter xml) {
+            this.xml = xml;
+        }
+
+        void webPage(boolean thirdParty, String url) throws XMLStreamException {
+            xml.writeStartElement("internetDetails");
+            xml.writeStartElement("webPageIncident");
+            xml.writeAttribute("thirdPartyHostedContent", Boolean.toString(thirdParty));
+            element("url", url);
+            xml.writeEndElement();
+            xml.writeEndElement();
+        }
+
+        void element(String name, String text) throws XMLStreamException {
+            xml.writeStartElement(name);
+            text(text == null ? "" : text);
+            xml.writeEndElement();
+        }
+
+        /**
+         * Text as legal XML 1.0: characters outside its Char production become U+FFFD (counted); a
+         * carriage return is written as {@code &#13;}, which a parser keeps (a raw one it would turn
+         * into a line feed).
+         */
+        private void text(String text) throws XMLStreamException {
+            StringBuilder legal = new StringBuilder(text.length());
+            for (int i = 0; i < text.length(); ) {
+                int c = text.codePointAt(i);
+                int width = Character.charCount(c);
+                boolean pairedOrBmp = width == 2 || !Character.isSurrogate(text.charAt(i));
+                if (c == '\r') {
+                    xml.writeCharacters(legal.toString());
+                    legal.setLength(0);
+                    xml.writeEntityRef("#13");
+                } else if (pairedOrBmp && (c == 0x9 || c == 0xA || (c >= 0x20 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD)
+                        || (c >= 0x10000 && c <= 0x10FFFF))) {
+                    legal.appendCodePoint(c);
+                } else {
+                    legal.append('\uFFFD');
+                    replaced++;
+                }
+                i += width;
+            }
+            xml.writeCharacters(legal.toString());
+        }
     }
 
     private static String iso(Instant instant) {

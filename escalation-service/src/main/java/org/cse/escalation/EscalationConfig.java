@@ -11,6 +11,8 @@ import org.cse.runtime.KafkaSettings;
 /**
  * Configuration of the escalation service, from environment variables.
  *
+ * @param managementHost {@code ESCALATION_MANAGEMENT_HOST} (default 0.0.0.0): health and metrics
+ * @param managementPort {@code ESCALATION_MANAGEMENT_PORT} (default 9083; 0 picks a free port)
  * @param ncmecUrl {@code NCMEC_API_URL}: the CyberTipline API root, e.g. the test system's {@code .../ispws} (required)
  * @param ncmecUsername {@code NCMEC_USERNAME} (required)
  * @param ncmecPassword {@code NCMEC_PASSWORD} (required, secret)
@@ -27,7 +29,7 @@ import org.cse.runtime.KafkaSettings;
  * @param groupId {@code ESCALATION_GROUP_ID} (default cse-escalation)
  * @param instanceId {@code ESCALATION_INSTANCE_ID}: part of the transactional id (default HOSTNAME)
  */
-public record EscalationConfig(KafkaSettings kafka, String httpHost, int httpPort, URI ncmecUrl, String ncmecUsername,
+public record EscalationConfig(KafkaSettings kafka, String managementHost, int managementPort, URI ncmecUrl, String ncmecUsername,
                                String ncmecPassword, Duration requestTimeout, CyberTiplineReport.Reporter reporter,
                                Map<String, URI> hotlines, URI defaultHotline, String hotlineToken, int maxAttempts,
                                Duration initialBackoff, Duration maxBackoff, int workers, String groupId, String instanceId) {
@@ -40,8 +42,8 @@ public record EscalationConfig(KafkaSettings kafka, String httpHost, int httpPor
         String defaultHotline = env.string("INHOPE_DEFAULT_HOTLINE_URL", null);
         return new EscalationConfig(
                 KafkaSettings.from(env),
-                env.string("ESCALATION_HTTP_HOST", "0.0.0.0"),
-                env.integer("ESCALATION_HTTP_PORT", 8083, 0, 65535),
+                env.string("ESCALATION_MANAGEMENT_HOST", "0.0.0.0"),
+                env.integer("ESCALATION_MANAGEMENT_PORT", 9083, 0, 65535),
                 env.url("NCMEC_API_URL", null),
                 env.required("NCMEC_USERNAME"),
                 password,

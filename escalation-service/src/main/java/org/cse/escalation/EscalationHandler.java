@@ -20,6 +20,8 @@ import org.cse.events.ReferralStatus;
 import org.cse.events.ReferralTarget;
 import org.cse.runtime.DeadLetterException;
 import org.cse.runtime.TransactionalLoop;
+import org.cse.schemas.DeadLetterReason;
+import org.cse.schemas.InputChecks;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.SchemaRegistry;
 import org.slf4j.Logger;
@@ -45,6 +47,7 @@ final class EscalationHandler implements TransactionalLoop.Handler {
     private final MeterRegistry metrics;
     private final RetryPolicy<Object> retry;
     private final Timer knowledgeToFinished;
+    private final Counter xmlReplacements;
 
     EscalationHandler(CyberTiplineClient ncmec, HotlineClient hotlines, CyberTiplineReport.Reporter reporter, ReferralStates states,
                       SchemaRegistry registry, Clock clock, MeterRegistry metrics, int maxAttempts, Duration initialBackoff,
@@ -62,6 +65,9 @@ final class EscalationHandler implements TransactionalLoop.Handler {
                 .withBackoff(initialBackoff, maxBackoff)
                 .withJitter(0.2)
                 .build();
+        this.xmlReplacements = Counter.builder("cse_escalation_xml_characters_replaced")
+                .description("Characters not allowed in XML 1.0 replaced by U+FFFD in CyberTipline reports (a report is never lost to them)")
+                .register(metrics);
         this.knowledgeToFinished = Timer.builder("cse_escalation_knowledge_to_finished")
                 .description("Legal clock: first confirmation (actual knowledge) to the NCMEC report finished")
                 .publishPercentileHistogram().register(metrics);
@@ -70,6 +76,10 @@ final class EscalationHandler implements TransactionalLoop.Handler {
     @Override
     public List<ProducerRecord<byte[], byte[]>> handle(ConsumerRecord<byte[], byte[]> record) throws Exception {
         Decision decision = TransactionalLoop.readValue(record, decisions.deserializer(), "decision");
+        InputChecks.Violation violation = InputChecks.decision(decision);
+        if (violation != null) {
+            throw new DeadLetterException(DeadLetterReason.INVALID_FIELD, violation.message());
+        }
         for (Referral referral : decision.getReferrals()) {
             ReferralState state = states.get(referral.getReferralId()).orElse(null);
             if (state != null && (state.getStatus() == ReferralStatus.FINISHED || state.getStatus() == ReferralStatus.RETRACTED)) {
@@ -91,7 +101,7 @@ final class EscalationHandler implements TransactionalLoop.Handler {
                     // retries exhausted: let the loop retry the record, then dead-letter it; state FAILED carries the report id
                     throw e;
                 }
-                throw new DeadLetterException("REFERRAL_REFUSED", "referral " + referral.getReferralId() + ": " + e.getMessage(), e);
+                throw new DeadLetterException(DeadLetterReason.REFERRAL_REFUSED, "referral " + referral.getReferralId() + ": " + e.getMessage(), e);
             }
         }
         for (String referralId : decision.getRetractReferralIds()) {
@@ -145,8 +155,14 @@ final class EscalationHandler implements TransactionalLoop.Handler {
     private void deliverToNcmec(Decision decision, Referral referral, ReferralState state) throws Exception {
         String reportId = state == null ? null : state.getExternalReportId();
         if (reportId == null) {
-            String xml = CyberTiplineReport.build(decision, referral, reporter,
+            CyberTiplineReport.Built built = CyberTiplineReport.build(decision, referral, reporter,
                     states.finishedReportIds(decision.getAccountId(), referral.getReferralId()));
+            if (built.charactersReplaced() > 0) {
+                xmlReplacements.increment(built.charactersReplaced());
+                LOG.warn("referral {}: {} character(s) not allowed in XML replaced in the report", referral.getReferralId(),
+                        built.charactersReplaced());
+            }
+            String xml = built.xml();
             state = next(decision, referral, state, ReferralStatus.BUILT, null, null);
             states.write(state);
             reportId = withRetry(() -> ncmec.submit(xml));

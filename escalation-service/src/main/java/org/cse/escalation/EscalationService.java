@@ -3,10 +3,12 @@ package org.cse.escalation;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import org.cse.runtime.HttpService;
+import org.cse.runtime.Health;
+import org.cse.runtime.Management;
 import org.cse.runtime.Metrics;
 import org.cse.runtime.Service;
 import org.cse.runtime.TransactionalLoop;
+import org.cse.runtime.http.HttpServer;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.SchemaRegistry;
 import org.slf4j.Logger;
@@ -22,7 +24,7 @@ public final class EscalationService implements Service {
 
     private final ReferralStates states;
     private final TransactionalLoop loop;
-    private final HttpService http;
+    private final HttpServer management;
 
     public EscalationService(EscalationConfig config) {
         PrometheusMeterRegistry metrics = Metrics.prometheus("escalation-service");
@@ -39,13 +41,14 @@ public final class EscalationService implements Service {
                 100, config.workers(), 5, Duration.ofSeconds(2), metrics, handler)
                 // the instance that had these partitions may have just finished referrals: see them before going on
                 .onAssignment(partitions -> states.awaitCurrent(Duration.ofSeconds(60)));
-        this.http = new HttpService("escalation-service", config.httpHost(), config.httpPort(), metrics, this::isReady, 2);
+        this.management = Management.server("escalation-service", config.managementHost(), config.managementPort(), metrics,
+                this::health);
     }
 
     /** Restores referral states before taking the first decision, so no finished referral is redone. */
     @Override
     public void start() {
-        http.start();
+        management.start();
         states.start();
         try {
             states.awaitCaughtUp(Duration.ofMinutes(2));
@@ -57,19 +60,24 @@ public final class EscalationService implements Service {
     }
 
     @Override
-    public boolean isReady() {
-        return states.isCaughtUp() && loop.isHealthy();
+    public Health health() {
+        return Health.of(states.isCaughtUp() && loop.isHealthy());
     }
 
     @Override
     public int httpPort() {
-        return http.port();
+        return -1;
+    }
+
+    @Override
+    public int managementPort() {
+        return management.port();
     }
 
     @Override
     public void close() {
-        http.close();
         loop.close();
         states.close();
+        management.close();
     }
 }

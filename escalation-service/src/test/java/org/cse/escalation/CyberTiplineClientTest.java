@@ -80,6 +80,6 @@ class CyberTiplineClientTest {
 
     private static String xml() {
         return CyberTiplineReport.build(CyberTiplineReportTest.decision("https://example.invalid/x"),
-                CyberTiplineReportTest.ncmec(), CyberTiplineReportTest.REPORTER, List.of());
+                CyberTiplineReportTest.ncmec(), CyberTiplineReportTest.REPORTER, List.of()).xml();
     }
 }

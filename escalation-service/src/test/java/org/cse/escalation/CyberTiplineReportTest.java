@@ -25,7 +25,7 @@ class CyberTiplineReportTest {
 
     @Test
     void topLevelElementsFollowTheSchemaOrder() throws Exception {
-        Document xml = parse(CyberTiplineReport.build(decision("https://example.invalid/a?x=1&y=<2>"), ncmec(), REPORTER, List.of("777")));
+        Document xml = parse(CyberTiplineReport.build(decision("https://example.invalid/a?x=1&y=<2>"), ncmec(), REPORTER, List.of("777")).xml());
 
         List<String> names = children(xml.getDocumentElement());
         List<String> expectedOrder = new ArrayList<>(CyberTiplineSandbox.REPORT_ORDER);
@@ -38,7 +38,7 @@ class CyberTiplineReportTest {
 
     @Test
     void carriesIncidentTypeAnnotationsTheAccountAndPriorReports() throws Exception {
-        Document xml = parse(CyberTiplineReport.build(decision("https://example.invalid/a"), ncmec(), REPORTER, List.of("777")));
+        Document xml = parse(CyberTiplineReport.build(decision("https://example.invalid/a"), ncmec(), REPORTER, List.of("777")).xml());
 
         assertThat(text(xml, "incidentType")).isEqualTo("Online Enticement of Children for Sexual Acts");
         assertThat(xml.getElementsByTagName("sextortion").getLength()).isEqualTo(1);
@@ -55,11 +55,31 @@ class CyberTiplineReportTest {
     @Test
     void userSuppliedUrlsAreEscapedNotInjected() throws Exception {
         String hostile = "https://evil.invalid/</url><incidentType>Spam</incidentType><url>";
-        String raw = CyberTiplineReport.build(decision(hostile), ncmec(), REPORTER, List.of());
+        String raw = CyberTiplineReport.build(decision(hostile), ncmec(), REPORTER, List.of()).xml();
 
         Document xml = parse(raw);
         assertThat(xml.getElementsByTagName("incidentType").getLength()).isEqualTo(1);
         assertThat(xml.getElementsByTagName("url").item(1).getTextContent()).isEqualTo(hostile);
+    }
+
+    @Test
+    void charactersXmlCannotCarryAreReplacedAndCountedSoTheDocumentAlwaysParses() throws Exception {
+        String hostile = "https://evil.invalid/\u0000a\u0001b\u001b\u0007\ufffe\ud800c\rd";
+        Decision decision = Decision.newBuilder(decision(hostile)).setAccountId("acct-\u0000\udfff").build();
+
+        CyberTiplineReport.Built built = CyberTiplineReport.build(decision, ncmec(), REPORTER, List.of());
+
+        Document xml = parse(built.xml());
+        assertThat(xml.getElementsByTagName("url").item(1).getTextContent())
+                .isEqualTo("https://evil.invalid/\ufffda\ufffdb\ufffd\ufffd\ufffd\ufffdc\rd");
+        assertThat(text(xml, "espIdentifier")).isEqualTo("acct-\ufffd\ufffd");
+        assertThat(built.charactersReplaced()).isEqualTo(8);
+    }
+
+    @Test
+    void aLegalDocumentHasNothingReplaced() {
+        assertThat(CyberTiplineReport.build(decision("https://example.invalid/\u00e9t\u00e9/\ud83d\ude00"), ncmec(), REPORTER, List.of())
+                .charactersReplaced()).isZero();
     }
 
     static Decision decision(String thirdPartyUrl) {

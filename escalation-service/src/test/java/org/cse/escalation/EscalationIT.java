@@ -98,8 +98,8 @@ class EscalationIT {
         EscalationService service = new EscalationService(EscalationConfig.from(new Env(Map.ofEntries(
                 Map.entry("KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers()),
                 Map.entry("SCHEMA_REGISTRY_URL", stack.schemaRegistryUrl()),
-                Map.entry("ESCALATION_HTTP_HOST", "127.0.0.1"),
-                Map.entry("ESCALATION_HTTP_PORT", "0"),
+                Map.entry("ESCALATION_MANAGEMENT_HOST", "127.0.0.1"),
+                Map.entry("ESCALATION_MANAGEMENT_PORT", "0"),
                 Map.entry("ESCALATION_GROUP_ID", group),
                 Map.entry("ESCALATION_INSTANCE_ID", "it"),
                 Map.entry("NCMEC_API_URL", ncmec.apiUrl()),

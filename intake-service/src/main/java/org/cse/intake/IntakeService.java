@@ -1,157 +1,207 @@
 package org.cse.intake;
 
-import com.sun.net.httpserver.HttpExchange;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 import org.cse.events.Report;
-import org.cse.runtime.HttpService;
+import org.cse.runtime.Health;
+import org.cse.runtime.Management;
 import org.cse.runtime.Metrics;
 import org.cse.runtime.Service;
 import org.cse.runtime.StreamsClient;
+import org.cse.runtime.http.Body;
+import org.cse.runtime.http.Call;
+import org.cse.runtime.http.HttpServer;
+import org.cse.runtime.http.Reply;
+import org.cse.schemas.ReportFingerprint;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.SchemaRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * The front door. HTTP: {@code POST /v1/reports} (JSON) → {@code cse.reports.v1}, answered 202 only
  * after the broker acknowledged (acks=all, idempotent producer). Kafka: {@code cse.reports.raw.v1} →
  * {@code cse.reports.v1} or {@code cse.reports.raw.v1.dlq} (see {@link RawReportTopology}).
+ *
+ * <p>No request holds a thread while its body arrives or while the broker acknowledges; a request is
+ * answered within {@code INTAKE_PRODUCE_TIMEOUT_MS} even with the broker down (503, carrying the report
+ * id to retry with). Readiness is the HTTP channel's: a failure of the raw Kafka channel shows in
+ * {@code /health/ready}'s parts and in metrics, but does not take the HTTP channel out of service.
  */
 public final class IntakeService implements Service {
     private static final Logger LOG = LoggerFactory.getLogger(IntakeService.class);
+    private static final int ID_CACHE_ENTRIES = 100_000;
+    static final Duration ID_CACHE_TTL = Duration.ofMinutes(15);
 
     private final IntakeConfig config;
-    private final PrometheusMeterRegistry metrics;
     private final IntakeMetrics intakeMetrics;
     private final ReportValidator validator;
+    private final ReportIdCache storedIds;
     private final KafkaProducer<String, Report> producer;
     private final KafkaClientMetrics producerMetrics;
     private final KafkaStreams streams;
     private final KafkaStreamsMetrics streamsMetrics;
-    private final HttpService http;
+    private final HttpServer api;
+    private final HttpServer management;
     private volatile boolean accepting;
 
     public IntakeService(IntakeConfig config) {
         this.config = config;
-        this.metrics = Metrics.prometheus("intake-service");
+        PrometheusMeterRegistry metrics = Metrics.prometheus("intake-service");
         this.intakeMetrics = new IntakeMetrics(metrics);
         this.validator = new ReportValidator(Clock.systemUTC());
+        this.storedIds = new ReportIdCache(ID_CACHE_ENTRIES, ID_CACHE_TTL, Clock.systemUTC());
         SchemaRegistry registry = config.kafka().registryClient();
-        this.producer = new KafkaProducer<>(config.kafka().producer("cse-intake-http"),
-                Topics.REPORTS.keySerde().serializer(), Topics.REPORTS.valueSerde(registry).serializer());
+        this.producer = new KafkaProducer<>(producerSettings(config), Topics.REPORTS.keySerde().serializer(),
+                Topics.REPORTS.valueSerde(registry).serializer());
         this.producerMetrics = new KafkaClientMetrics(producer);
         producerMetrics.bindTo(metrics);
         Topology topology = RawReportTopology.buildTopology(registry, validator, intakeMetrics);
         LOG.info("raw report topology {}", topology.describe());
-        this.streams = StreamsClient.create(topology,
-                config.kafka().streams(config.applicationId(), config.stateDir(), Topics.REPORTS_RAW_DLQ.name()));
+        this.streams = StreamsClient.create(topology, config.kafka().streams("intake-service", config.applicationId(),
+                config.stateDir(), Topics.REPORTS_RAW_DLQ.name()));
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(metrics);
-        this.http = new HttpService("intake-service", config.httpHost(), config.httpPort(), metrics, this::isReady, 8)
-                .route("/v1/reports", this::handleReport);
+        this.api = HttpServer.create("intake-service", config.httpHost(), config.httpPort(), HttpServer.Limits.api(), metrics)
+                .route("POST", "/v1/reports", Body.json(config.maxBodyBytes()), this::handleReport);
+        this.management = Management.server("intake-service", config.managementHost(), config.managementPort(), metrics,
+                this::health);
+    }
+
+    /**
+     * The HTTP producer answers within the produce timeout whatever the broker does: {@code send} blocks
+     * for metadata at most a fraction of it, and a record not acknowledged in time fails rather than
+     * waiting in the buffer (a 503 then means "not acknowledged": retry with the same report id).
+     */
+    private static Properties producerSettings(IntakeConfig config) {
+        Properties props = config.kafka().producer("cse-intake-http");
+        int timeout = config.produceTimeoutMs();
+        props.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, Integer.toString(Math.min(2000, timeout / 2)));
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.toString(timeout));
+        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Integer.toString(timeout - 100));
+        return props;
     }
 
     @Override
     public void start() {
         streams.start();
-        http.start();
+        management.start();
+        api.start();
         accepting = true;
     }
 
     @Override
-    public boolean isReady() {
-        return accepting && streams.state() == KafkaStreams.State.RUNNING;
+    public Health health() {
+        KafkaStreams.State raw = streams.state();
+        boolean rawUp = raw == KafkaStreams.State.RUNNING || raw == KafkaStreams.State.REBALANCING;
+        return new Health(accepting, Map.of("http", accepting, "raw-channel", rawUp));
     }
 
     @Override
     public int httpPort() {
-        return http.port();
+        return api.port();
     }
 
-    private void handleReport(HttpExchange exchange) throws IOException {
-        if (!"POST".equals(exchange.getRequestMethod())) {
-            exchange.getResponseHeaders().set("Allow", "POST");
-            refuse(exchange, 405, "METHOD_NOT_ALLOWED", "", "use POST");
-            return;
-        }
+    @Override
+    public int managementPort() {
+        return management.port();
+    }
+
+    private CompletionStage<Reply> handleReport(Call call) {
         if (!accepting) {
-            refuse(exchange, 503, "SHUTTING_DOWN", "", "intake is stopping; retry on another instance");
-            return;
+            return done(Reply.error(503, "SHUTTING_DOWN", "intake is stopping; retry on another instance"));
         }
-        String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
-        if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
-            refuse(exchange, 415, "UNSUPPORTED_MEDIA_TYPE", "", "Content-Type must be application/json");
-            return;
-        }
-        byte[] body = HttpService.readBody(exchange, config.maxBodyBytes());
-        if (body == null) {
-            refuse(exchange, 413, "BODY_TOO_LARGE", "", "body is larger than " + config.maxBodyBytes() + " bytes");
-            return;
-        }
-        ReportValidator.Result result = validator.validate(body, "http");
+        ReportValidator.Result result = validator.validate(call.body(), "http");
         if (result instanceof ReportValidator.Invalid invalid) {
-            refuse(exchange, 400, invalid.code(), invalid.field(), invalid.message());
-            return;
+            return done(refuse(400, invalid.code(), invalid.field(), invalid.reason()));
         }
         Report report = ((ReportValidator.Valid) result).report();
-        try {
-            RecordMetadata stored = producer.send(new ProducerRecord<>(Topics.REPORTS.name(), report.getAccountId(), report))
-                    .get(config.produceTimeoutMs(), TimeUnit.MILLISECONDS);
-            intakeMetrics.accepted("http");
-            MDC.put("reportId", report.getReportId());
-            LOG.info("accepted report {} to {}-{}@{}", report.getReportId(), stored.topic(), stored.partition(), stored.offset());
-            MDC.remove("reportId");
-            Map<String, Object> answer = new LinkedHashMap<>();
-            answer.put("reportId", report.getReportId());
-            answer.put("status", "ACCEPTED");
-            HttpService.respondJson(exchange, 202, answer);
-        } catch (ExecutionException | TimeoutException e) {
-            intakeMetrics.rejected("http", "UNAVAILABLE");
-            LOG.error("report {} not stored: {}", report.getReportId(), e.toString());
-            refuse(exchange, 503, "UNAVAILABLE", "", "report not stored; retry with the same reportId");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            refuse(exchange, 503, "UNAVAILABLE", "", "report not stored; retry with the same reportId");
+        String fingerprint = ReportFingerprint.of(report);
+        switch (storedIds.check(report.getReportId(), fingerprint)) {
+            case SAME -> {
+                intakeMetrics.accepted("http");
+                return done(accepted(report));
+            }
+            case CONFLICT -> {
+                return done(refuse(409, "CONFLICT", "reportId", "this report id was used for a report with different content"));
+            }
+            default -> {
+                return store(report, fingerprint);
+            }
         }
     }
 
-    private void refuse(HttpExchange exchange, int status, String code, String field, String message) throws IOException {
-        if (status < 500) {
-            intakeMetrics.rejected("http", code);
-            LOG.info("refused HTTP submission: {} {} {}", status, code, field);
+    private CompletionStage<Reply> store(Report report, String fingerprint) {
+        CompletableFuture<Reply> answer = new CompletableFuture<>();
+        try {
+            producer.send(new ProducerRecord<>(Topics.REPORTS.name(), report.getAccountId(), report), (stored, failure) -> {
+                if (failure == null) {
+                    storedIds.stored(report.getReportId(), fingerprint);
+                    intakeMetrics.accepted("http");
+                    LOG.info("accepted report {} to {}-{}@{}", report.getReportId(), stored.topic(), stored.partition(), stored.offset());
+                    answer.complete(accepted(report));
+                } else {
+                    answer.complete(unavailable(report, failure));
+                }
+            });
+        } catch (RuntimeException e) {
+            // metadata not available within max.block.ms, or a registry outage while encoding
+            answer.complete(unavailable(report, e));
         }
-        Map<String, Object> answer = new LinkedHashMap<>();
-        answer.put("error", code);
-        if (!field.isEmpty()) {
-            answer.put("field", field);
-        }
-        answer.put("message", message);
-        HttpService.respondJson(exchange, status, answer);
+        // the producer's delivery timeout answers first; this only guards against a callback that never comes
+        return answer.completeOnTimeout(unavailable(report, null), config.produceTimeoutMs() + 2000L, TimeUnit.MILLISECONDS);
+    }
+
+    private Reply accepted(Report report) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("reportId", report.getReportId());
+        body.put("status", "ACCEPTED");
+        return Reply.json(202, body);
+    }
+
+    private Reply unavailable(Report report, Throwable failure) {
+        intakeMetrics.rejected("http", "UNAVAILABLE");
+        LOG.error("report {} not acknowledged by the broker: {}", report.getReportId(), failure == null ? "no answer" : failure.toString());
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", "UNAVAILABLE");
+        body.put("reportId", report.getReportId());
+        body.put("message", "the report was not acknowledged by the broker: it may or may not be stored. Retry with this "
+                + "reportId: a retry of the same report is then taken once");
+        return Reply.json(503, body).withHeader("Retry-After", "5");
+    }
+
+    private Reply refuse(int status, String code, String field, String message) {
+        intakeMetrics.rejected("http", code);
+        LOG.info("refused HTTP submission: {} {} {}", status, code, field);
+        return Reply.error(status, code, field, message);
+    }
+
+    private static CompletionStage<Reply> done(Reply reply) {
+        return CompletableFuture.completedFuture(reply);
     }
 
     /** Not ready, stop HTTP intake, flush the producer, close Streams with a timeout. */
     @Override
     public void close() {
         accepting = false;
-        http.close();
+        api.close();
         producer.close(Duration.ofSeconds(10));
         StreamsClient.close(streams, Duration.ofSeconds(15));
+        management.close();
         producerMetrics.close();
         streamsMetrics.close();
     }

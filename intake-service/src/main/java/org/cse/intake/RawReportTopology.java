@@ -1,9 +1,8 @@
 package org.cse.intake;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
-import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serde;
@@ -13,6 +12,7 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.cse.events.Report;
+import org.cse.schemas.DeadLetterReason;
 import org.cse.schemas.DeadLetters;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.SchemaRegistry;
@@ -68,7 +68,7 @@ public final class RawReportTopology {
             int partition = source.map(RecordMetadata::partition).orElse(-1);
             long offset = source.map(RecordMetadata::offset).orElse(-1L);
             ReportValidator.Result result = record.value() == null
-                    ? new ReportValidator.Invalid("EMPTY_RECORD", "", "record has no value")
+                    ? new ReportValidator.Invalid(DeadLetterReason.EMPTY_RECORD.name(), "", "record has no value")
                     : validator.validate(record.value(), "kafka");
             if (result instanceof ReportValidator.Valid valid) {
                 Report report = valid.report();
@@ -78,12 +78,12 @@ public final class RawReportTopology {
                 return;
             }
             ReportValidator.Invalid invalid = (ReportValidator.Invalid) result;
-            RecordHeaders headers = new RecordHeaders(record.headers().toArray());
-            DeadLetters.describe(headers, "intake-service", invalid.code(), invalid.message(), topic, partition, offset);
-            context.forward(new Record<Object, Object>(record.key(), record.value(), record.timestamp(), headers), DLQ_SINK);
+            DeadLetterReason reason = DeadLetterReason.valueOf(invalid.code());
+            ProducerRecord<byte[], byte[]> dead = DeadLetters.record(Topics.REPORTS_RAW_DLQ.name(), record.key(), record.value(),
+                    record.headers(), new DeadLetters.Cause("intake-service", reason, invalid.message(), topic, partition, offset));
+            context.forward(new Record<Object, Object>(dead.key(), dead.value(), record.timestamp(), dead.headers()), DLQ_SINK);
             metrics.rejected("kafka", invalid.code());
-            LOG.warn("dead-lettered raw record {}-{}@{} key {}: {}", topic, partition, offset,
-                    record.key() == null ? "null" : new String(record.key(), StandardCharsets.UTF_8), invalid.message());
+            LOG.warn("dead-lettered raw record {}-{}@{}: {} {}", topic, partition, offset, reason, invalid.message());
         }
     }
 }

@@ -1,19 +1,26 @@
 package org.cse.intake;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.function.Function;
-import java.util.regex.Pattern;
 import org.cse.events.Category;
 import org.cse.events.ContentHash;
 import org.cse.events.ContentKind;
@@ -22,20 +29,35 @@ import org.cse.events.Report;
 import org.cse.events.Reporter;
 import org.cse.events.ReporterKind;
 import org.cse.events.ThirdPartyUrl;
+import org.cse.schemas.InputChecks;
+import org.cse.schemas.Limits;
 
 /**
  * Turns a JSON submission into a {@link Report}, or says exactly which field is wrong. The same rules
  * serve the HTTP API and raw Kafka submissions. Pure: no I/O, testable without Kafka.
  *
+ * <p>Strict: the bytes must be UTF-8 as the standard defines it (no overlong forms, no encoded
+ * surrogates, nothing past U+10FFFF), a key may appear once per object, nesting, names and numbers
+ * are bounded, and every field is held to {@link Limits} ({@link InputChecks} for the rules on text).
+ * Over a count limit is refused, not cut: a publisher learns at once what it sent wrong.
+ *
  * <p>The error message names the field and the rule, never echoes the value: a value may be report
  * content, and errors end up in logs and dead-letter headers.
  */
 public final class ReportValidator {
-    static final int MAX_ID_LENGTH = 200;
-    static final int MAX_TEXT_LENGTH = 20_000;
-    static final int MAX_ITEMS = 500;
-    private static final Pattern COUNTRY = Pattern.compile("^[A-Z]{2}$");
-    private static final ObjectMapper JSON = new ObjectMapper()
+    /** The refusal codes, as HTTP answers and dead-letter reasons carry them. */
+    public static final String MALFORMED_JSON = "MALFORMED_JSON";
+    public static final String INVALID_FIELD = "INVALID_FIELD";
+
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(16)
+                    .maxNameLength(256)
+                    .maxNumberLength(64)
+                    .maxStringLength(2 * Limits.MAX_DESCRIPTION_CHARS * 4)
+                    .build())
+            .build())
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /** The outcome of validation: a report or the reason it was refused. */
@@ -56,7 +78,7 @@ public final class ReportValidator {
 
         Refusal(String field, String reason) {
             super(field + ": " + reason, null, false, false);
-            this.invalid = new Invalid("INVALID_FIELD", field, reason);
+            this.invalid = new Invalid(INVALID_FIELD, field, reason);
         }
     }
 
@@ -67,47 +89,71 @@ public final class ReportValidator {
     }
 
     public Result validate(byte[] body, String sourceService) {
+        if (!isStrictUtf8(body)) {
+            return new Invalid(MALFORMED_JSON, "", "body is not valid UTF-8");
+        }
         JsonNode root;
         try {
             root = JSON.readTree(body);
+        } catch (StreamConstraintsException e) {
+            return new Invalid(MALFORMED_JSON, "", "body exceeds a JSON limit (nesting depth 16, names 256 characters, "
+                    + "numbers 64 digits)");
         } catch (JsonProcessingException e) {
-            return new Invalid("MALFORMED_JSON", "", "body is not valid JSON (line " + e.getLocation().getLineNr()
-                    + ", column " + e.getLocation().getColumnNr() + ")");
-        } catch (java.io.IOException e) {
-            return new Invalid("MALFORMED_JSON", "", "body is not valid JSON");
+            String message = e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("Duplicate field")
+                    ? "a key appears twice in one object" : "body is not valid JSON";
+            return new Invalid(MALFORMED_JSON, "", message + where(e.getLocation()));
+        } catch (IOException | RuntimeException e) {
+            return new Invalid(MALFORMED_JSON, "", "body is not valid JSON");
         }
         if (root == null || !root.isObject()) {
-            return new Invalid("MALFORMED_JSON", "", "body must be a JSON object");
+            return new Invalid(MALFORMED_JSON, "", "body must be a JSON object");
         }
         try {
-            return new Valid(report(root, sourceService));
+            Report report = report(root, sourceService);
+            InputChecks.Violation violation = InputChecks.report(report, clock.instant());
+            if (violation != null) {
+                return new Invalid(INVALID_FIELD, violation.field(), violation.rule());
+            }
+            return new Valid(report);
         } catch (Refusal refusal) {
             return refusal.invalid;
         }
     }
 
+    private static String where(JsonLocation location) {
+        return location == null ? "" : " (line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
+    }
+
+    /** Standard UTF-8 only: the JDK's decoder refuses overlong forms, encoded surrogates (CESU-8) and code points past U+10FFFF. */
+    static boolean isStrictUtf8(byte[] bytes) {
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
+        }
+    }
+
     private Report report(JsonNode root, String defaultSource) {
         Instant now = clock.instant();
-        String reportId = optionalText(root, "reportId", MAX_ID_LENGTH);
+        String reportId = optionalText(root, "reportId", Limits.MAX_ID_CHARS, "reportId");
         Reporter reporter = reporter(requiredObject(root, "reporter"));
-        List<ContentRef> content = list(root, "content", this::contentRef);
-        List<ThirdPartyUrl> urls = list(root, "thirdPartyUrls", this::thirdPartyUrl);
+        List<ContentRef> content = list(root, "content", Limits.MAX_CONTENT_ITEMS, this::contentRef);
+        List<ThirdPartyUrl> urls = list(root, "thirdPartyUrls", Limits.MAX_THIRD_PARTY_URLS, this::thirdPartyUrl);
         if (content.isEmpty() && urls.isEmpty()) {
             throw new Refusal("content", "a report must name at least one content item or third-party URL");
         }
-        Instant reportedAt = optionalInstant(root, "reportedAt");
-        if (reportedAt != null && reportedAt.isAfter(now.plusSeconds(300))) {
-            throw new Refusal("reportedAt", "is in the future");
-        }
-        String source = optionalText(root, "sourceService", MAX_ID_LENGTH);
+        Instant reportedAt = optionalInstant(root, "reportedAt", "reportedAt", now);
+        String source = optionalText(root, "sourceService", Limits.MAX_ID_CHARS, "sourceService");
         return Report.newBuilder()
                 .setReportId(reportId != null ? reportId : UUID.randomUUID().toString())
-                .setAccountId(requiredText(root, "accountId", MAX_ID_LENGTH))
+                .setAccountId(requiredText(root, "accountId", Limits.MAX_ID_CHARS, "accountId"))
                 .setReporter(reporter)
-                .setClaimedCategory(optionalEnum(root, "claimedCategory", Category.class))
+                .setClaimedCategory(optionalEnum(root, "claimedCategory", Category.class, "claimedCategory"))
                 .setContent(content)
                 .setThirdPartyUrls(urls)
-                .setDescription(optionalText(root, "description", MAX_TEXT_LENGTH))
+                .setDescription(optionalText(root, "description", Limits.MAX_DESCRIPTION_CHARS, "description"))
                 .setSourceService(source != null ? source : defaultSource)
                 .setReportedAt(reportedAt != null ? reportedAt : now)
                 .setReceivedAt(now)
@@ -115,7 +161,7 @@ public final class ReportValidator {
     }
 
     private Reporter reporter(JsonNode node) {
-        ReporterKind kind = requiredEnum(node, "reporter.kind", "kind", ReporterKind.class);
+        ReporterKind kind = requiredEnum(node, "kind", ReporterKind.class, "reporter.kind");
         Double score = null;
         JsonNode scoreNode = node.get("classifierScore");
         if (scoreNode != null && !scoreNode.isNull()) {
@@ -123,19 +169,19 @@ public final class ReportValidator {
                 throw new Refusal("reporter.classifierScore", "must be a number");
             }
             score = scoreNode.asDouble();
-            if (score < 0 || score > 1) {
+            if (!(score >= 0 && score <= 1)) {
                 throw new Refusal("reporter.classifierScore", "must be between 0 and 1");
             }
         }
         if (kind == ReporterKind.CLASSIFIER && score == null) {
             throw new Refusal("reporter.classifierScore", "is required when reporter.kind is CLASSIFIER");
         }
-        String reporterId = optionalText(node, "id", MAX_ID_LENGTH, "reporter.id");
+        String reporterId = optionalText(node, "id", Limits.MAX_ID_CHARS, "reporter.id");
         if (kind != ReporterKind.NO_ACCOUNT && kind != ReporterKind.HASH_MATCH && kind != ReporterKind.URL_MATCH
                 && reporterId == null) {
             throw new Refusal("reporter.id", "is required when reporter.kind is " + kind);
         }
-        String matchList = optionalText(node, "matchList", MAX_ID_LENGTH, "reporter.matchList");
+        String matchList = optionalText(node, "matchList", Limits.MAX_ID_CHARS, "reporter.matchList");
         boolean isMatch = kind == ReporterKind.HASH_MATCH || kind == ReporterKind.URL_MATCH;
         if (isMatch && matchList == null) {
             throw new Refusal("reporter.matchList", "is required when reporter.kind is " + kind);
@@ -151,45 +197,33 @@ public final class ReportValidator {
 
     private ContentRef contentRef(JsonNode node, String path) {
         requireObject(node, path);
-        List<ContentHash> hashes = new ArrayList<>();
-        JsonNode hashesNode = node.get("hashes");
-        if (hashesNode != null && !hashesNode.isNull()) {
-            if (!hashesNode.isArray()) {
-                throw new Refusal(path + ".hashes", "must be an array");
-            }
-            for (int i = 0; i < hashesNode.size(); i++) {
-                String hashPath = path + ".hashes[" + i + "]";
-                JsonNode hash = hashesNode.get(i);
-                requireObject(hash, hashPath);
-                hashes.add(new ContentHash(
-                        requiredText(hash, "algorithm", 32, hashPath + ".algorithm").toUpperCase(Locale.ROOT),
-                        requiredText(hash, "value", 512, hashPath + ".value")));
-            }
-        }
+        List<ContentHash> hashes = list(node, "hashes", Limits.MAX_HASHES_PER_ITEM, path + ".hashes", (hash, hashPath) -> {
+            requireObject(hash, hashPath);
+            // normalised, not changed: algorithm names are case-insensitive, hex digits too
+            return new ContentHash(
+                    requiredText(hash, "algorithm", 16, hashPath + ".algorithm").toUpperCase(Locale.ROOT),
+                    requiredText(hash, "value", 512, hashPath + ".value").toLowerCase(Locale.ROOT));
+        });
         ContentKind kind = optionalEnum(node, "kind", ContentKind.class, path + ".kind");
-        Instant uploadedAt = optionalInstant(node, "uploadedAt", path + ".uploadedAt");
+        Instant uploadedAt = optionalInstant(node, "uploadedAt", path + ".uploadedAt", clock.instant());
         return ContentRef.newBuilder()
-                .setContentId(requiredText(node, "contentId", MAX_ID_LENGTH, path + ".contentId"))
+                .setContentId(requiredText(node, "contentId", Limits.MAX_CONTENT_ID_CHARS, path + ".contentId"))
                 .setKind(kind != null ? kind : ContentKind.OTHER)
-                .setUrl(optionalText(node, "url", 4096, path + ".url"))
+                .setUrl(optionalText(node, "url", Limits.MAX_URL_CHARS, path + ".url"))
                 .setHashes(hashes)
-                .setFileName(optionalText(node, "fileName", 1024, path + ".fileName"))
+                .setFileName(optionalText(node, "fileName", Limits.MAX_FILE_NAME_CHARS, path + ".fileName"))
                 .setUploadedAt(uploadedAt)
                 .build();
     }
 
     private ThirdPartyUrl thirdPartyUrl(JsonNode node, String path) {
         requireObject(node, path);
-        String country = optionalText(node, "hostingCountry", 2, path + ".hostingCountry");
-        if (country != null && !COUNTRY.matcher(country).matches()) {
-            throw new Refusal(path + ".hostingCountry", "must be an ISO 3166-1 alpha-2 code in capitals, like DE");
-        }
         return ThirdPartyUrl.newBuilder()
-                .setUrl(requiredText(node, "url", 4096, path + ".url"))
-                .setHostingCountry(country)
-                .setHostingIp(optionalText(node, "hostingIp", 64, path + ".hostingIp"))
-                .setHostingIsp(optionalText(node, "hostingIsp", 256, path + ".hostingIsp"))
-                .setHostingAsn(optionalText(node, "hostingAsn", 32, path + ".hostingAsn"))
+                .setUrl(requiredText(node, "url", Limits.MAX_URL_CHARS, path + ".url"))
+                .setHostingCountry(optionalText(node, "hostingCountry", 2, path + ".hostingCountry"))
+                .setHostingIp(optionalText(node, "hostingIp", 45, path + ".hostingIp"))
+                .setHostingIsp(optionalText(node, "hostingIsp", Limits.MAX_HOSTING_ISP_CHARS, path + ".hostingIsp"))
+                .setHostingAsn(optionalText(node, "hostingAsn", 12, path + ".hostingAsn"))
                 .setCdn(optionalBoolean(node, "cdn", path + ".cdn"))
                 .build();
     }
@@ -198,20 +232,24 @@ public final class ReportValidator {
         T parse(JsonNode node, String path);
     }
 
-    private <T> List<T> list(JsonNode root, String field, ItemParser<T> parser) {
+    private <T> List<T> list(JsonNode root, String field, int max, ItemParser<T> parser) {
+        return list(root, field, max, field, parser);
+    }
+
+    private static <T> List<T> list(JsonNode root, String field, int max, String path, ItemParser<T> parser) {
         JsonNode node = root.get(field);
         if (node == null || node.isNull()) {
             return List.of();
         }
         if (!node.isArray()) {
-            throw new Refusal(field, "must be an array");
+            throw new Refusal(path, "must be an array");
         }
-        if (node.size() > MAX_ITEMS) {
-            throw new Refusal(field, "has more than " + MAX_ITEMS + " items");
+        if (node.size() > max) {
+            throw new Refusal(path, "has more than " + max + " items (the limit)");
         }
         List<T> items = new ArrayList<>();
         for (int i = 0; i < node.size(); i++) {
-            items.add(parser.parse(node.get(i), field + "[" + i + "]"));
+            items.add(parser.parse(node.get(i), path + "[" + i + "]"));
         }
         return items;
     }
@@ -231,10 +269,6 @@ public final class ReportValidator {
         }
     }
 
-    private static String requiredText(JsonNode root, String field, int maxLength) {
-        return requiredText(root, field, maxLength, field);
-    }
-
     private static String requiredText(JsonNode root, String field, int maxLength, String path) {
         String value = optionalText(root, field, maxLength, path);
         if (value == null) {
@@ -243,10 +277,7 @@ public final class ReportValidator {
         return value;
     }
 
-    private static String optionalText(JsonNode root, String field, int maxLength) {
-        return optionalText(root, field, maxLength, field);
-    }
-
+    /** A string field as given: never trimmed or otherwise changed; blank means absent. */
     private static String optionalText(JsonNode root, String field, int maxLength, String path) {
         JsonNode node = root.get(field);
         if (node == null || node.isNull()) {
@@ -255,12 +286,12 @@ public final class ReportValidator {
         if (!node.isTextual()) {
             throw new Refusal(path, "must be a string");
         }
-        String value = node.asText().trim();
-        if (value.isEmpty()) {
+        String value = node.asText();
+        if (value.isBlank()) {
             return null;
         }
         if (value.length() > maxLength) {
-            throw new Refusal(path, "is longer than " + maxLength + " characters");
+            throw new Refusal(path, "is longer than " + maxLength + " characters (the limit)");
         }
         return value;
     }
@@ -276,24 +307,16 @@ public final class ReportValidator {
         return node.asBoolean();
     }
 
-    private static Instant optionalInstant(JsonNode root, String field) {
-        return optionalInstant(root, field, field);
-    }
-
-    private static Instant optionalInstant(JsonNode root, String field, String path) {
+    private static Instant optionalInstant(JsonNode root, String field, String path, Instant now) {
         String text = optionalText(root, field, 64, path);
         if (text == null) {
             return null;
         }
-        try {
-            return Instant.parse(text);
-        } catch (DateTimeParseException e) {
-            throw new Refusal(path, "must be an ISO-8601 instant like 2026-11-25T10:15:30Z");
+        Instant instant = Limits.parseInstant(text, now);
+        if (instant == null) {
+            throw new Refusal(path, Limits.windowRule());
         }
-    }
-
-    private static <E extends Enum<E>> E optionalEnum(JsonNode root, String field, Class<E> type) {
-        return optionalEnum(root, field, type, field);
+        return instant;
     }
 
     private static <E extends Enum<E>> E optionalEnum(JsonNode root, String field, Class<E> type, String path) {
@@ -304,14 +327,13 @@ public final class ReportValidator {
         return parseEnum(text, type, path);
     }
 
-    private static <E extends Enum<E>> E requiredEnum(JsonNode root, String path, String field, Class<E> type) {
+    private static <E extends Enum<E>> E requiredEnum(JsonNode root, String field, Class<E> type, String path) {
         return parseEnum(requiredText(root, field, 64, path), type, path);
     }
 
     private static <E extends Enum<E>> E parseEnum(String text, Class<E> type, String path) {
-        Function<E, String> name = Enum::name;
         for (E constant : type.getEnumConstants()) {
-            if (name.apply(constant).equals(text)) {
+            if (constant.name().equals(text)) {
                 return constant;
             }
         }

@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,7 +14,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +55,8 @@ class IntakeServiceIT {
                 "SCHEMA_REGISTRY_URL", stack.schemaRegistryUrl(),
                 "INTAKE_HTTP_HOST", "127.0.0.1",
                 "INTAKE_HTTP_PORT", "0",
+                "INTAKE_MANAGEMENT_HOST", "127.0.0.1",
+                "INTAKE_MANAGEMENT_PORT", "0",
                 "INTAKE_STATE_DIR", Files.createTempDirectory("intake-it").toString(),
                 "INTAKE_APPLICATION_ID", "intake-it-" + UUID.randomUUID()))));
         intake.start();
@@ -102,9 +108,62 @@ class IntakeServiceIT {
         assertRefused(send(HttpRequest.newBuilder(reportsUri()).GET().build()), 405, "METHOD_NOT_ALLOWED", null);
 
         assertThat(post(report("acct-after-errors", "ENTICEMENT")).statusCode()).isEqualTo(202);
-        assertThat(send(HttpRequest.newBuilder(URI.create(base() + "/health/ready")).build()).statusCode()).isEqualTo(200);
-        assertThat(send(HttpRequest.newBuilder(URI.create(base() + "/metrics")).build()).body())
+        assertThat(send(HttpRequest.newBuilder(URI.create(management() + "/health/ready")).build()).statusCode()).isEqualTo(200);
+        assertThat(send(HttpRequest.newBuilder(URI.create(management() + "/metrics")).build()).body())
                 .contains("cse_intake_reports_rejected_total").contains("kafka_producer");
+        assertThat(send(HttpRequest.newBuilder(URI.create(base() + "/metrics")).build()).statusCode())
+                .as("the API port serves only the API").isEqualTo(404);
+    }
+
+    @Test
+    void aReportIdIsIdempotentForTheSameContentAndAConflictForOther() throws Exception {
+        String account = "acct-" + UUID.randomUUID();
+        String reportId = "rep-" + UUID.randomUUID();
+        String first = report(account, "SEXTORTION").replace("{\"accountId\"", "{\"reportId\": \"" + reportId + "\", \"accountId\"");
+
+        HttpResponse<String> stored = post(first);
+        HttpResponse<String> retried = post(first);
+        HttpResponse<String> reused = post(first.replace("SEXTORTION", "ENTICEMENT"));
+
+        assertThat(stored.statusCode()).isEqualTo(202);
+        assertThat(retried.statusCode()).isEqualTo(202);
+        assertThat(retried.body()).isEqualTo(stored.body());
+        assertRefused(reused, 409, "CONFLICT", "reportId");
+        try (TopicReader<String, byte[]> reader = new TopicReader<>(stack.bootstrapServers(), Topics.REPORTS.name(),
+                new StringDeserializer(), new ByteArrayDeserializer())) {
+            assertThat(reader.awaitMatching(r -> account.equals(r.key()), 1, Duration.ofSeconds(30))).hasSize(1);
+            assertThat(reader.settle(r -> account.equals(r.key()), Duration.ofSeconds(2))).as("stored once").hasSize(1);
+        }
+    }
+
+    @Test
+    void sixtyFourSlowConnectionsDoNotStopANormalReportNorTheHealthChecks() throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        List<Socket> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i < 64; i++) {
+                Socket socket = new Socket(InetAddress.getLoopbackAddress(), intake.httpPort());
+                // half the clients drip their headers, half declare a body they never send
+                String start = i % 2 == 0 ? "POST /v1/reports HTTP/1.1\r\nHost: x\r\nContent-Ty"
+                        : "POST /v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 900\r\n\r\n{";
+                socket.getOutputStream().write(start.getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+                slow.add(socket);
+            }
+            HttpResponse<String> accepted = client.send(HttpRequest.newBuilder(reportsUri()).timeout(Duration.ofSeconds(10))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(report("acct-" + UUID.randomUUID(), "ENTICEMENT"))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> live = client.send(HttpRequest.newBuilder(URI.create(management() + "/health/live"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+
+            assertThat(accepted.statusCode()).isEqualTo(202);
+            assertThat(live.statusCode()).isEqualTo(200);
+        } finally {
+            for (Socket socket : slow) {
+                socket.close();
+            }
+        }
     }
 
     @Test
@@ -163,6 +222,10 @@ class IntakeServiceIT {
 
     private String base() {
         return "http://127.0.0.1:" + intake.httpPort();
+    }
+
+    private String management() {
+        return "http://127.0.0.1:" + intake.managementPort();
     }
 
 }

@@ -20,7 +20,7 @@ class ReportValidatorTest {
             {"reportId": "r-1", "accountId": "acct-1",
              "reporter": {"kind": "HASH_MATCH", "matchList": "ncmec-hashes", "matchListVerified": true},
              "claimedCategory": "VISUAL_DEPICTION",
-             "content": [{"contentId": "post-9", "kind": "MEDIA", "hashes": [{"algorithm": "md5", "value": "abc"}]}],
+             "content": [{"contentId": "post-9", "kind": "MEDIA", "hashes": [{"algorithm": "md5", "value": "5D41402ABC4B2A76B9719D911017C592"}]}],
              "thirdPartyUrls": [{"url": "http://example.invalid/x", "hostingCountry": "NL"}],
              "reportedAt": "2026-11-25T11:59:00Z"}
             """;
@@ -37,6 +37,7 @@ class ReportValidatorTest {
         assertThat(report.getReporter().getMatchListVerified()).isTrue();
         assertThat(report.getClaimedCategory()).isEqualTo(Category.VISUAL_DEPICTION);
         assertThat(report.getContent().get(0).getHashes().get(0).getAlgorithm()).isEqualTo("MD5");
+        assertThat(report.getContent().get(0).getHashes().get(0).getValue()).isEqualTo("5d41402abc4b2a76b9719d911017c592");
         assertThat(report.getThirdPartyUrls().get(0).getHostingCountry()).isEqualTo("NL");
         assertThat(report.getReceivedAt()).isEqualTo(NOW);
         assertThat(report.getSourceService()).isEqualTo("http");
@@ -74,6 +75,64 @@ class ReportValidatorTest {
         assertThat(result).as(why).isInstanceOf(ReportValidator.Invalid.class);
         assertThat(((ReportValidator.Invalid) result).field()).isEqualTo(field);
         assertThat(((ReportValidator.Invalid) result).code()).isEqualTo("INVALID_FIELD");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            account id of dots              | {"accountId": "..", "reporter": {"kind": "NO_ACCOUNT"}, "content": [{"contentId": "p"}]}                              | accountId
+            account id with a slash         | {"accountId": "a/b", "reporter": {"kind": "NO_ACCOUNT"}, "content": [{"contentId": "p"}]}                             | accountId
+            account id with NUL             | {"accountId": "a\\u0000", "reporter": {"kind": "NO_ACCOUNT"}, "content": [{"contentId": "p"}]}                      | accountId
+            account id with CRLF            | {"accountId": "a\\r\\nb", "reporter": {"kind": "NO_ACCOUNT"}, "content": [{"contentId": "p"}]}                     | accountId
+            content id with a control char  | {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "content": [{"contentId": "p\\u0001"}]}                      | content[0].contentId
+            url with a carriage return      | {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "content": [{"contentId": "p", "url": "http://x/\\ry"}]}     | content[0].url
+            url with ESC                    | {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "thirdPartyUrls": [{"url": "http://x/\\u001b"}]}             | thirdPartyUrls[0].url
+            url with U+FFFE                 | {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "thirdPartyUrls": [{"url": "http://x/\\ufffe"}]}             | thirdPartyUrls[0].url
+            url with a lone surrogate       | {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "thirdPartyUrls": [{"url": "http://x/\\ud800"}]}             | thirdPartyUrls[0].url
+            unknown country XX              | {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "thirdPartyUrls": [{"url": "u", "hostingCountry": "XX"}]}    | thirdPartyUrls[0].hostingCountry
+            hosting ip not an address       | {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "thirdPartyUrls": [{"url": "u", "hostingIp": "evil.example"}]} | thirdPartyUrls[0].hostingIp
+            hash algorithm unknown          | {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "content": [{"contentId": "p", "hashes": [{"algorithm": "<x>", "value": "ab"}]}]} | content[0].hashes[0]
+            hash of the wrong length        | {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "content": [{"contentId": "p", "hashes": [{"algorithm": "SHA1", "value": "ab"}]}]} | content[0].hashes[0]
+            year zero                       | {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "content": [{"contentId": "p"}], "reportedAt": "0000-01-01T00:00:00Z"} | reportedAt
+            hour 24                         | {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "content": [{"contentId": "p"}], "reportedAt": "2026-11-24T24:00:00Z"} | reportedAt
+            far past overflowing a long     | {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "content": [{"contentId": "p"}], "reportedAt": "-999999999-01-01T00:00:00Z"} | reportedAt
+            too many hashes                 | {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "content": [{"contentId": "p", "hashes": [{"algorithm": "MD5", "value": "5d41402abc4b2a76b9719d911017c592"}, {"algorithm": "MD5", "value": "5d41402abc4b2a76b9719d911017c592"}, {"algorithm": "MD5", "value": "5d41402abc4b2a76b9719d911017c592"}, {"algorithm": "MD5", "value": "5d41402abc4b2a76b9719d911017c592"}, {"algorithm": "MD5", "value": "5d41402abc4b2a76b9719d911017c592"}]}]} | content[0].hashes
+            a score of infinity             | {"accountId": "a", "reporter": {"kind": "CLASSIFIER", "id": "m", "classifierScore": 1e999}, "content": [{"contentId": "p"}]} | reporter.classifierScore
+            """)
+    void refusesHostileValuesNamingTheField(String why, String json, String field) {
+        ReportValidator.Result result = validate(json);
+
+        assertThat(result).as(why).isInstanceOf(ReportValidator.Invalid.class);
+        assertThat(((ReportValidator.Invalid) result).field()).as(why).isEqualTo(field);
+    }
+
+    @Test
+    void refusesDuplicateKeysSoTheLastOneCannotWin() {
+        var result = validate("""
+                {"accountId": "a", "reporter": {"kind": "SIGNED_IN_USER", "id": "u"},
+                 "reporter": {"kind": "HASH_MATCH", "matchList": "l", "matchListVerified": true}, "content": [{"contentId": "p"}]}""");
+
+        assertThat(result).isInstanceOfSatisfying(ReportValidator.Invalid.class, invalid -> {
+            assertThat(invalid.code()).isEqualTo("MALFORMED_JSON");
+            assertThat(invalid.reason()).contains("twice");
+        });
+    }
+
+    @Test
+    void refusesBytesThatAreNotStrictUtf8() {
+        byte[] overlongSlash = {'{', '"', 'a', '"', ':', '"', (byte) 0xC0, (byte) 0xAF, '"', '}'};
+        byte[] cesuSurrogate = {'{', '"', 'a', '"', ':', '"', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '"', '}'};
+        byte[] pastMaxCodePoint = {'{', '"', 'a', '"', ':', '"', (byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80, '"', '}'};
+        for (byte[] body : new byte[][] {overlongSlash, cesuSurrogate, pastMaxCodePoint}) {
+            assertThat(validator.validate(body, "http")).isInstanceOfSatisfying(ReportValidator.Invalid.class,
+                    invalid -> assertThat(invalid.reason()).contains("UTF-8"));
+        }
+    }
+
+    @Test
+    void refusesDeepNestingHugeNamesAndHugeNumbersWithAnAnswer() {
+        assertThat(validate("[".repeat(5000) + "]".repeat(5000))).isInstanceOf(ReportValidator.Invalid.class);
+        assertThat(validate("{\"" + "k".repeat(900_000) + "\": 1}")).isInstanceOf(ReportValidator.Invalid.class);
+        assertThat(validate("{\"accountId\": " + "9".repeat(2000) + "}")).isInstanceOf(ReportValidator.Invalid.class);
     }
 
     @Test

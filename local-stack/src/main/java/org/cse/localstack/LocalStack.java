@@ -120,8 +120,13 @@ public final class LocalStack implements AutoCloseable {
 
     /** Creates the topics (one replica: a single broker); existing ones are left as they are. */
     public void createTopics(List<Topic<?, ?>> topics) {
+        createTopics(bootstrapServers(), topics);
+    }
+
+    /** Creates the topics on any single-broker cluster (a second broker of a fault test, say). */
+    public static void createTopics(String bootstrapServers, List<Topic<?, ?>> topics) {
         List<NewTopic> newTopics = topics.stream().map(topic -> topic.newTopic((short) 1)).toList();
-        try (Admin admin = admin()) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             admin.createTopics(newTopics).values().forEach((name, future) -> {
                 try {
                     future.get(30, TimeUnit.SECONDS);

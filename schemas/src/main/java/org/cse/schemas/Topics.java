@@ -20,6 +20,11 @@ import org.cse.events.Verdict;
 public final class Topics {
     /** Partitions of every account-keyed topic; they must stay equal for co-partitioning. */
     public static final int ACCOUNT_PARTITIONS = 6;
+    /**
+     * {@code max.message.bytes} of every topic, set explicitly (the broker's default) so that a changed
+     * broker default never makes a dead-letter topic accept less than the topics it takes records from.
+     */
+    public static final int MAX_MESSAGE_BYTES = 1_048_588;
 
     private static final Duration DAYS_30 = Duration.ofDays(30);
     /** Decisions and referral records are audit evidence: kept past the 1-year preservation period. */

@@ -1,5 +1,7 @@
 package org.cse.runtime;
 
+import org.cse.schemas.DeadLetterReason;
+
 /**
  * Thrown by a {@link TransactionalLoop.Handler} for an input it must refuse: the loop writes the
  * record to the dead-letter topic with {@code reason} and {@code detail} in headers and moves on.
@@ -7,18 +9,18 @@ package org.cse.runtime;
  */
 public class DeadLetterException extends Exception {
     private static final long serialVersionUID = 1L;
-    private final String reason;
+    private final DeadLetterReason reason;
 
-    public DeadLetterException(String reason, String detail, Throwable cause) {
+    public DeadLetterException(DeadLetterReason reason, String detail, Throwable cause) {
         super(detail, cause);
         this.reason = reason;
     }
 
-    public DeadLetterException(String reason, String detail) {
+    public DeadLetterException(DeadLetterReason reason, String detail) {
         this(reason, detail, null);
     }
 
-    public String reason() {
+    public DeadLetterReason reason() {
         return reason;
     }
 }

@@ -60,20 +60,21 @@ public record KafkaSettings(String bootstrapServers, String schemaRegistryUrl, M
     }
 
     /**
-     * Kafka Streams settings: exactly-once v2, explicit names for every internal resource, and
-     * Streams' own dead-letter support: a record that cannot be deserialized or whose processing throws
-     * goes to {@code deadLetterTopic} with the exception in headers, and processing continues (no
-     * crash loop on one poison record). A registry outage is not the record's fault: it is retried
-     * ({@link RetryOnRegistryOutage}, with the client from {@link StreamsClient#create}).
+     * Kafka Streams settings: exactly-once v2, explicit names for every internal resource, and dead
+     * letters for records that cannot be read or whose processing throws ({@link RecordErrors}), so
+     * that processing goes on (no crash loop on one poison record). A registry outage is not the
+     * record's fault: it is retried ({@link RetryOnRegistryOutage}, with the client from
+     * {@link StreamsClient#create}).
+     *
+     * @param service the service's name, on its dead letters
      */
-    public Properties streams(String applicationId, String stateDir, String deadLetterTopic) {
+    public Properties streams(String service, String applicationId, String stateDir, String deadLetterTopic) {
         Properties props = base(applicationId);
         props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
         props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic);
-        props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                RetryOnRegistryOutage.class.getName());
-        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler.class.getName());
+        props.put(RecordErrors.SERVICE_CONFIG, service);
+        props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, RecordErrors.Deserialization.class.getName());
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, RecordErrors.Processing.class.getName());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);

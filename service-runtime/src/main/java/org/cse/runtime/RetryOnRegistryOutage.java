@@ -1,30 +1,20 @@
 package org.cse.runtime;
 
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.streams.errors.ErrorHandlerContext;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.cse.schemas.registry.SchemaRegistryException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Kafka Streams' deserialization handler: a record that cannot be read goes to the dead-letter topic,
- * except when the schema registry is unreachable. Then the record is not at fault, and dead-lettering
- * it would take a valid report out of the pipeline; instead the stream thread fails and is replaced
- * ({@link #uncaughtHandler()}), and the record is read again from the last committed offset.
+ * What happens to a stream thread that stopped: a schema registry outage is no record's fault, so
+ * the thread is replaced and reads the record again from the last commit ({@link RecordErrors} fails
+ * the task on an outage instead of dead-lettering a good record). Record-level problems never reach
+ * here: {@link RecordErrors} dead-letters them.
  */
-public final class RetryOnRegistryOutage extends LogAndContinueExceptionHandler {
+public final class RetryOnRegistryOutage {
     private static final Logger LOG = LoggerFactory.getLogger(RetryOnRegistryOutage.class);
 
-    @Override
-    public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
-        if (SchemaRegistryException.isOutage(exception)) {
-            LOG.warn("schema registry unavailable while reading {}-{}@{}: the record will be read again", context.topic(),
-                    context.partition(), context.offset());
-            return Response.fail();
-        }
-        return super.handleError(context, record, exception);
+    private RetryOnRegistryOutage() {
     }
 
     /** Replaces a stream thread that stopped on a registry outage; any other fatal error stops the client. */

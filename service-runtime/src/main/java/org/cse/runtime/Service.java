@@ -1,7 +1,7 @@
 package org.cse.runtime;
 
 /**
- * The small lifecycle every service has: start, readiness, and an orderly stop (not ready, stop
+ * The small lifecycle every service has: start, health, and an orderly stop (not ready, stop
  * taking input, flush producers, close clients with a timeout). {@code close} may be called from a
  * shutdown hook and more than once.
  */
@@ -9,11 +9,19 @@ public interface Service extends AutoCloseable {
     /** Starts consuming and serving; returns once started (not necessarily ready). */
     void start();
 
-    /** Ready: connected and processing. */
-    boolean isReady();
+    /** Readiness and the state of each part. */
+    Health health();
 
-    /** The HTTP port of the service's health and API endpoints. */
+    /** Ready: connected and processing. */
+    default boolean isReady() {
+        return health().ready();
+    }
+
+    /** The API port, or -1 for a service that serves no API. */
     int httpPort();
+
+    /** The management port: health and metrics. */
+    int managementPort();
 
     @Override
     void close();

@@ -31,10 +31,10 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.cse.schemas.DeadLetterReason;
 import org.cse.schemas.DeadLetters;
 import org.cse.schemas.registry.SchemaRegistryException;
 import org.slf4j.Logger;
@@ -80,10 +80,10 @@ public final class TransactionalLoop implements AutoCloseable {
             if (SchemaRegistryException.isOutage(e)) {
                 throw e;
             }
-            throw new DeadLetterException("DESERIALIZATION", e.getMessage(), e);
+            throw new DeadLetterException(DeadLetterReason.DESERIALIZATION, e.getMessage(), e);
         }
         if (value == null) {
-            throw new DeadLetterException("NULL_VALUE", what + " record without a value");
+            throw new DeadLetterException(DeadLetterReason.NULL_VALUE, what + " record without a value");
         }
         return value;
     }
@@ -147,6 +147,9 @@ public final class TransactionalLoop implements AutoCloseable {
     private volatile AssignmentHook assignmentHook = partitions -> { };
     private volatile boolean running;
     private volatile boolean assignedAndPolling;
+    /** Commits that failed in a row: past a few, the loop is not healthy (it is handling the same records again and again). */
+    private volatile int failedCommits;
+    private static final int UNHEALTHY_AFTER_FAILED_COMMITS = 3;
 
     /**
      * @param maxRecordsPerPoll records handled per transaction, at most
@@ -221,7 +224,7 @@ public final class TransactionalLoop implements AutoCloseable {
 
     /** Running and polling: the service's readiness. */
     public boolean isHealthy() {
-        return running && thread.isAlive() && assignedAndPolling;
+        return running && thread.isAlive() && assignedAndPolling && failedCommits < UNHEALTHY_AFTER_FAILED_COMMITS;
     }
 
     private void run() {
@@ -312,7 +315,7 @@ public final class TransactionalLoop implements AutoCloseable {
                 LOG.error("{} gave up on {}-{}@{} after {} attempts: dead-lettering it", name, record.topic(),
                         record.partition(), record.offset(), failures, e);
                 deadLettered.increment();
-                return List.of(deadLetter(record, "PROCESSING_FAILED", e.toString()));
+                return List.of(deadLetter(record, DeadLetterReason.PROCESSING_FAILED, e.toString()));
             }
         }
         return null;
@@ -343,12 +346,15 @@ public final class TransactionalLoop implements AutoCloseable {
             outputs.forEach(producer::send);
             producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
             producer.commitTransaction();
+            failedCommits = 0;
             processed.increment(work.stream().mapToInt(partition -> partition.handled).sum());
         } catch (ProducerFencedException e) {
             throw e;
         } catch (KafkaException e) {
-            LOG.warn("{} could not commit {} records of {}: {}; will process them again", name,
-                    work.stream().mapToInt(partition -> partition.handled).sum(), offsets.keySet(), e.toString());
+            failedCommits++;
+            LOG.warn("{} could not commit {} records of {} (failure {} in a row): {}; root cause: {}; will process them again", name,
+                    work.stream().mapToInt(partition -> partition.handled).sum(), offsets.keySet(), failedCommits, e.toString(),
+                    rootCause(e).toString());
             try {
                 producer.abortTransaction();
             } catch (ProducerFencedException fenced) {
@@ -360,10 +366,17 @@ public final class TransactionalLoop implements AutoCloseable {
         }
     }
 
-    private ProducerRecord<byte[], byte[]> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String detail) {
-        RecordHeaders headers = new RecordHeaders(record.headers().toArray());
-        DeadLetters.describe(headers, name, reason, detail, record.topic(), record.partition(), record.offset());
-        return new ProducerRecord<>(deadLetterTopic, null, record.key(), record.value(), headers);
+    private ProducerRecord<byte[], byte[]> deadLetter(ConsumerRecord<byte[], byte[]> record, DeadLetterReason reason, String detail) {
+        return DeadLetters.record(deadLetterTopic, record.key(), record.value(), record.headers(),
+                new DeadLetters.Cause(name, reason, detail, record.topic(), record.partition(), record.offset()));
+    }
+
+    private static Throwable rootCause(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root;
     }
 
     private void pause(Duration duration) {

@@ -16,6 +16,8 @@ import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.apache.kafka.streams.processor.TaskId;
 import org.cse.events.Decision;
+import org.cse.schemas.DeadLetterReason;
+import org.cse.schemas.DeadLetters;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.RegistryAvroSerde;
 import org.cse.schemas.registry.SchemaRegistry;
@@ -51,9 +53,9 @@ class RegistryOutageTest {
         var decisions = new RegistryAvroSerde<>(DOWN, Decision.class, false).deserializer();
 
         assertThatThrownBy(() -> TransactionalLoop.readValue(record("not avro".getBytes(StandardCharsets.UTF_8)), decisions, "decision"))
-                .isInstanceOfSatisfying(DeadLetterException.class, e -> assertThat(e.reason()).isEqualTo("DESERIALIZATION"));
+                .isInstanceOfSatisfying(DeadLetterException.class, e -> assertThat(e.reason()).isEqualTo(DeadLetterReason.DESERIALIZATION));
         assertThatThrownBy(() -> TransactionalLoop.readValue(record(null), decisions, "decision"))
-                .isInstanceOfSatisfying(DeadLetterException.class, e -> assertThat(e.reason()).isEqualTo("NULL_VALUE"));
+                .isInstanceOfSatisfying(DeadLetterException.class, e -> assertThat(e.reason()).isEqualTo(DeadLetterReason.NULL_VALUE));
         assertThatThrownBy(() -> TransactionalLoop.readValue(record(WIRE_FORMAT_WITH_SCHEMA_7), decisions, "decision"))
                 .isInstanceOf(SchemaRegistryException.class)
                 .satisfies(e -> assertThat(SchemaRegistryException.isOutage(e)).isTrue());
@@ -61,8 +63,9 @@ class RegistryOutageTest {
 
     @Test
     void streamsFailsTheTaskOnAnOutageAndDeadLettersAnythingElse() {
-        RetryOnRegistryOutage handler = new RetryOnRegistryOutage();
-        handler.configure(Map.of(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, "cse.classifier.dlq.v1"));
+        RecordErrors.Deserialization handler = new RecordErrors.Deserialization();
+        handler.configure(Map.of(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, "cse.classifier.dlq.v1",
+                RecordErrors.SERVICE_CONFIG, "classifier-stream"));
         ConsumerRecord<byte[], byte[]> record = record(WIRE_FORMAT_WITH_SCHEMA_7);
         Exception outage = new org.apache.kafka.common.errors.SerializationException("wrapped",
                 new SchemaRegistryException(SchemaRegistryException.Kind.UNAVAILABLE, "connection refused"));
@@ -74,8 +77,13 @@ class RegistryOutageTest {
         assertThat(onOutage.result()).isEqualTo(DeserializationExceptionHandler.Result.FAIL);
         assertThat(onOutage.deadLetterQueueRecords()).isEmpty();
         assertThat(onUnknown.result()).isEqualTo(DeserializationExceptionHandler.Result.RESUME);
-        assertThat(onUnknown.deadLetterQueueRecords()).singleElement()
-                .satisfies(dead -> assertThat(dead.topic()).isEqualTo("cse.classifier.dlq.v1"));
+        assertThat(onUnknown.deadLetterQueueRecords()).singleElement().satisfies(dead -> {
+            assertThat(dead.topic()).isEqualTo("cse.classifier.dlq.v1");
+            assertThat(dead.value()).isEqualTo(WIRE_FORMAT_WITH_SCHEMA_7);
+            assertThat(DeadLetters.header(dead.headers(), DeadLetters.REASON)).isEqualTo("DESERIALIZATION");
+            assertThat(DeadLetters.header(dead.headers(), DeadLetters.SERVICE)).isEqualTo("classifier-stream");
+            assertThat(DeadLetters.header(dead.headers(), DeadLetters.SOURCE_OFFSET)).isEqualTo("41");
+        });
     }
 
     @Test

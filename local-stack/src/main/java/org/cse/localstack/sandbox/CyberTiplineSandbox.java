@@ -1,8 +1,6 @@
 package org.cse.localstack.sandbox;
 
-import com.sun.net.httpserver.HttpExchange;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -16,6 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilder;
 import javax.xml.parsers.DocumentBuilderFactory;
+import org.cse.runtime.http.Call;
+import org.cse.runtime.http.Reply;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
@@ -83,12 +83,12 @@ public final class CyberTiplineSandbox extends SandboxServer {
     public CyberTiplineSandbox(String user, String password) {
         super("cybertipline-sandbox");
         this.authorization = basic(user, password);
-        route("/ispws/submit", exchange -> guarded(exchange, "submit", this::submit));
-        route("/ispws/upload", exchange -> guarded(exchange, "upload", this::upload));
-        route("/ispws/fileinfo", exchange -> guarded(exchange, "fileinfo", this::fileInfo));
-        route("/ispws/finish", exchange -> guarded(exchange, "finish", this::finish));
-        route("/ispws/retract", exchange -> guarded(exchange, "retract", this::retract));
-        route("/ispws/status", exchange -> guarded(exchange, "status", ex -> response(0, "Success", null)));
+        route("POST", "/ispws/submit", call -> guarded(call, "submit", this::submit));
+        route("POST", "/ispws/upload", call -> guarded(call, "upload", this::upload));
+        route("POST", "/ispws/fileinfo", call -> guarded(call, "fileinfo", this::fileInfo));
+        route("POST", "/ispws/finish", call -> guarded(call, "finish", this::finish));
+        route("POST", "/ispws/retract", call -> guarded(call, "retract", this::retract));
+        route("GET", "/ispws/status", call -> guarded(call, "status", c -> response(0, "Success", null)));
         begin();
     }
 
@@ -119,33 +119,30 @@ public final class CyberTiplineSandbox extends SandboxServer {
         return calls.computeIfAbsent(endpoint, key -> new AtomicInteger()).get();
     }
 
-    private interface Endpoint {
-        String handle(HttpExchange exchange) throws IOException;
+    private interface Api {
+        String handle(Call call);
     }
 
-    private void guarded(HttpExchange exchange, String endpoint, Endpoint handler) throws IOException {
+    private Reply guarded(Call call, String endpoint, Api handler) {
         calls.computeIfAbsent(endpoint, key -> new AtomicInteger()).incrementAndGet();
-        if (!authorization.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-            exchange.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"ispws\"");
-            respond(exchange, 401, "application/xml", response(2000, "Authentication Required", null));
-            return;
+        if (!authorization.equals(call.header("Authorization"))) {
+            return respond(401, "application/xml", response(2000, "Authentication Required", null))
+                    .withHeader("WWW-Authenticate", "Basic realm=\"ispws\"");
         }
         Fault fault = faults.computeIfPresent(endpoint, (key, f) -> f.remaining <= 0 ? null : f);
         if (fault != null && fault.remaining > 0) {
             faults.put(endpoint, new Fault(fault.remaining - 1, fault.responseCode, fault.loseResponse));
             if (!fault.loseResponse) {
-                respond(exchange, 200, "application/xml", response(fault.responseCode, "Injected fault", null));
-                return;
+                return respond(200, "application/xml", response(fault.responseCode, "Injected fault", null));
             }
-            handler.handle(exchange);
-            respond(exchange, 502, "text/plain", "Bad Gateway");
-            return;
+            handler.handle(call);
+            return respond(502, "text/plain", "Bad Gateway");
         }
-        respond(exchange, 200, "application/xml", handler.handle(exchange));
+        return respond(200, "application/xml", handler.handle(call));
     }
 
-    private String submit(HttpExchange exchange) throws IOException {
-        byte[] body = exchange.getRequestBody().readAllBytes();
+    private String submit(Call call) {
+        byte[] body = call.body();
         Document document;
         try {
             document = parse(body);
@@ -178,9 +175,9 @@ public final class CyberTiplineSandbox extends SandboxServer {
         return response(0, "Success", "<reportId>" + id + "</reportId>");
     }
 
-    private String upload(HttpExchange exchange) throws IOException {
-        String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
-        byte[] body = exchange.getRequestBody().readAllBytes();
+    private String upload(Call call) {
+        String contentType = call.header("Content-Type");
+        byte[] body = call.body();
         Map<String, byte[]> parts = Multipart.parse(contentType, body);
         StoredReport report = report(parts.get("id") == null ? null : new String(parts.get("id"), StandardCharsets.UTF_8));
         if (report == null) {
@@ -201,9 +198,9 @@ public final class CyberTiplineSandbox extends SandboxServer {
                 + md5(file) + "</hash>");
     }
 
-    private String fileInfo(HttpExchange exchange) throws IOException {
+    private String fileInfo(Call call) {
         try {
-            Document document = parse(exchange.getRequestBody().readAllBytes());
+            Document document = parse(call.body());
             StoredReport report = report(text(document.getDocumentElement(), "reportId"));
             if (report == null) {
                 return response(5001, "No such report", null);
@@ -218,8 +215,8 @@ public final class CyberTiplineSandbox extends SandboxServer {
         }
     }
 
-    private String finish(HttpExchange exchange) throws IOException {
-        StoredReport report = report(form(exchange).get("id"));
+    private String finish(Call call) {
+        StoredReport report = report(form(call).get("id"));
         if (report == null) {
             return response(5001, "No such report", null);
         }
@@ -240,8 +237,8 @@ public final class CyberTiplineSandbox extends SandboxServer {
                 + "<reportId>" + report.id + "</reportId>" + files + "</reportDoneResponse>";
     }
 
-    private String retract(HttpExchange exchange) throws IOException {
-        StoredReport report = report(form(exchange).get("id"));
+    private String retract(Call call) {
+        StoredReport report = report(form(call).get("id"));
         if (report == null) {
             return response(5001, "No such report", null);
         }
@@ -265,8 +262,8 @@ public final class CyberTiplineSandbox extends SandboxServer {
         }
     }
 
-    private static Map<String, String> form(HttpExchange exchange) throws IOException {
-        String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+    private static Map<String, String> form(Call call) {
+        String body = new String(call.body(), StandardCharsets.UTF_8);
         Map<String, String> form = new HashMap<>();
         for (String pair : body.split("&")) {
             int eq = pair.indexOf('=');

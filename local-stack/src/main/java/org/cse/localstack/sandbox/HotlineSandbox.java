@@ -2,13 +2,14 @@ package org.cse.localstack.sandbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.cse.runtime.http.Call;
+import org.cse.runtime.http.Reply;
 
 /**
  * Sandbox of an INHOPE member hotline's referral intake: {@code POST /referrals} (JSON, bearer token,
@@ -28,7 +29,7 @@ public final class HotlineSandbox extends SandboxServer {
     public HotlineSandbox(String token) {
         super("hotline-sandbox");
         this.token = token;
-        route("/referrals", this::handle);
+        route("POST", "/referrals", this::handle);
         begin();
     }
 
@@ -40,26 +41,22 @@ public final class HotlineSandbox extends SandboxServer {
         return List.copyOf(received);
     }
 
-    private void handle(HttpExchange exchange) throws IOException {
-        if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-            respond(exchange, 401, "application/json", "{\"error\":\"invalid token\"}");
-            return;
+    private Reply handle(Call call) {
+        if (!("Bearer " + token).equals(call.header("Authorization"))) {
+            return respond(401, "application/json", "{\"error\":\"invalid token\"}");
         }
         if (failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-            respond(exchange, 503, "application/json", "{\"error\":\"injected fault\"}");
-            return;
+            return respond(503, "application/json", "{\"error\":\"injected fault\"}");
         }
         JsonNode body;
         try {
-            body = JSON.readTree(exchange.getRequestBody());
+            body = JSON.readTree(call.body());
         } catch (IOException e) {
-            respond(exchange, 400, "application/json", "{\"error\":\"body is not JSON\"}");
-            return;
+            return respond(400, "application/json", "{\"error\":\"body is not JSON\"}");
         }
         String reference = body.path("reference").asText();
         if (reference.isEmpty() || !body.path("urls").isArray()) {
-            respond(exchange, 422, "application/json", "{\"error\":\"reference and urls required\"}");
-            return;
+            return respond(422, "application/json", "{\"error\":\"reference and urls required\"}");
         }
         List<String> urls = new java.util.ArrayList<>();
         body.path("urls").forEach(url -> urls.add(url.path("url").asText()));
@@ -68,6 +65,6 @@ public final class HotlineSandbox extends SandboxServer {
         if (first) {
             received.add(referral);
         }
-        respond(exchange, first ? 201 : 200, "application/json", JSON.createObjectNode().put("reference", reference).toString());
+        return respond(first ? 201 : 200, "application/json", JSON.createObjectNode().put("reference", reference).toString());
     }
 }

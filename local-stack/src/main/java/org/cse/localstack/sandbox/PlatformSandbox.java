@@ -2,7 +2,6 @@ package org.cse.localstack.sandbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -12,8 +11,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import org.cse.runtime.http.Call;
+import org.cse.runtime.http.Reply;
 
 /**
  * Sandbox of the platform's account-actions API, the protocol the enforcement service speaks:
@@ -35,7 +34,6 @@ import java.util.regex.Pattern;
  */
 public final class PlatformSandbox extends SandboxServer {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern PATH = Pattern.compile("^/v1/accounts/([^/]+)/actions$");
     private static final Set<String> TYPES = Set.of("SUSPEND_PERMANENTLY", "REMOVE_CONTENT", "BAN_IDENTIFIERS",
             "REQUIRE_REMOVAL", "TEMPORARY_LOCK", "REINSTATE_ACCOUNT", "UNBAN_IDENTIFIERS");
 
@@ -54,8 +52,8 @@ public final class PlatformSandbox extends SandboxServer {
     public PlatformSandbox(String token) {
         super("platform-sandbox");
         this.token = token;
-        route("/v1/accounts/", this::handle);
-        route("/health", exchange -> respond(exchange, 200, "application/json", "{\"status\":\"UP\"}"));
+        route("POST", "/v1/accounts/{}/actions", this::handle);
+        route("GET", "/health", call -> respond(200, "application/json", "{\"status\":\"UP\"}"));
         begin();
     }
 
@@ -84,66 +82,46 @@ public final class PlatformSandbox extends SandboxServer {
         return requests.get();
     }
 
-    private void handle(HttpExchange exchange) throws IOException {
+    private Reply handle(Call call) {
         requests.incrementAndGet();
-        if (!"POST".equals(exchange.getRequestMethod())) {
-            respond(exchange, 405, "application/json", error("method not allowed"));
-            return;
-        }
-        Matcher path = PATH.matcher(exchange.getRequestURI().getPath());
-        if (!path.matches()) {
-            respond(exchange, 404, "application/json", error("no such resource"));
-            return;
-        }
-        if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-            respond(exchange, 401, "application/json", error("invalid token"));
-            return;
+        if (!("Bearer " + token).equals(call.header("Authorization"))) {
+            return respond(401, "application/json", error("invalid token"));
         }
         if (failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-            if (failStatus == 429) {
-                exchange.getResponseHeaders().set("Retry-After", "0");
-            }
-            respond(exchange, failStatus, "application/json", error("injected fault"));
-            return;
+            Reply fault = respond(failStatus, "application/json", error("injected fault"));
+            return failStatus == 429 ? fault.withHeader("Retry-After", "0") : fault;
         }
-        String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
+        String key = call.header("Idempotency-Key");
         if (key == null || key.isBlank()) {
-            respond(exchange, 400, "application/json", error("Idempotency-Key header required"));
-            return;
+            return respond(400, "application/json", error("Idempotency-Key header required"));
         }
         JsonNode body;
         try {
-            body = JSON.readTree(exchange.getRequestBody());
+            body = JSON.readTree(call.body());
         } catch (IOException e) {
-            respond(exchange, 400, "application/json", error("body is not JSON"));
-            return;
+            return respond(400, "application/json", error("body is not JSON"));
         }
         String type = body.path("type").asText();
         if (!TYPES.contains(type)) {
-            respond(exchange, 422, "application/json", error("unknown action type"));
-            return;
+            return respond(422, "application/json", error("unknown action type"));
         }
         if (!key.equals(body.path("actionId").asText())) {
-            respond(exchange, 422, "application/json", error("Idempotency-Key does not match actionId"));
-            return;
+            return respond(422, "application/json", error("Idempotency-Key does not match actionId"));
         }
         List<String> contentIds = new ArrayList<>();
         body.path("contentIds").forEach(node -> contentIds.add(node.asText()));
-        AppliedAction action = new AppliedAction(path.group(1), key, body.path("decisionId").asText(), type,
+        AppliedAction action = new AppliedAction(call.pathParam(), key, body.path("decisionId").asText(), type,
                 List.copyOf(contentIds), body.path("identifiers").size(), Instant.now());
         AppliedAction earlier = byKey.putIfAbsent(key, action);
         if (earlier == null) {
             applied.add(action);
         }
         if (loseResponseNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-            respond(exchange, 502, "application/json", error("injected lost response"));
-            return;
+            return respond(502, "application/json", error("injected lost response"));
         }
-        if (earlier != null) {
-            exchange.getResponseHeaders().set("Idempotent-Replayed", "true");
-        }
-        respond(exchange, earlier == null ? 201 : 200, "application/json",
+        Reply applied = respond(earlier == null ? 201 : 200, "application/json",
                 JSON.createObjectNode().put("actionId", key).put("status", "APPLIED").toString());
+        return earlier == null ? applied : applied.withHeader("Idempotent-Replayed", "true");
     }
 
     private static String error(String message) {

@@ -1,44 +1,39 @@
 package org.cse.localstack.sandbox;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import org.cse.runtime.http.Body;
+import org.cse.runtime.http.Call;
+import org.cse.runtime.http.Handler;
+import org.cse.runtime.http.HttpServer;
+import org.cse.runtime.http.Reply;
 
-/** Base of the sandbox servers: the JDK HTTP server on a free loopback port. */
+/**
+ * Base of the sandbox servers: the services' own HTTP server (Jetty, TCP_NODELAY on) on a free
+ * loopback port, so that a timing taken through a sandbox measures the pipeline, not a server's
+ * delayed-ACK wait.
+ */
 abstract class SandboxServer implements AutoCloseable {
-    private final HttpServer server;
-    private final ExecutorService executor;
+    /** Enough that a sandbox is never the pipeline's bottleneck; bodies up to a file upload. */
+    private static final HttpServer.Limits LIMITS = new HttpServer.Limits(1024, 64, Duration.ofSeconds(60), Duration.ofSeconds(10),
+            Duration.ofSeconds(60), 16 * 1024);
+    static final int MAX_BODY = 64 * 1024 * 1024;
 
-    SandboxServer(String name) {
-        try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start " + name, e);
-        }
-        // enough threads that a sandbox is never the pipeline's bottleneck: the services call it from several workers
-        executor = Executors.newFixedThreadPool(16, runnable -> {
-            Thread thread = new Thread(runnable, name);
-            thread.setDaemon(true);
-            return thread;
-        });
-        server.setExecutor(executor);
+    /** A sandbox endpoint: answers on the calling thread. */
+    @FunctionalInterface
+    interface Endpoint {
+        Reply handle(Call call) throws Exception;
     }
 
-    void route(String path, HttpHandler handler) {
-        server.createContext(path, exchange -> {
-            try (exchange) {
-                handler.handle(exchange);
-            }
-        });
+    private final HttpServer server;
+
+    SandboxServer(String name) {
+        server = HttpServer.create(name, "127.0.0.1", 0, LIMITS, null);
+    }
+
+    void route(String method, String path, Endpoint endpoint) {
+        server.route(method, path, Body.any(MAX_BODY), Handler.sync(endpoint::handle));
     }
 
     void begin() {
@@ -46,18 +41,11 @@ abstract class SandboxServer implements AutoCloseable {
     }
 
     public String baseUrl() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return "http://127.0.0.1:" + server.port();
     }
 
-    static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", contentType);
-        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
-        if (bytes.length > 0) {
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(bytes);
-            }
-        }
+    static Reply respond(int status, String contentType, String body) {
+        return Reply.text(status, contentType, body);
     }
 
     static String basic(String user, String password) {
@@ -66,7 +54,6 @@ abstract class SandboxServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        server.close();
     }
 }

@@ -108,7 +108,15 @@ public final class RegistryAvroSerde<T extends SpecificRecord> implements Serde<
                 key -> new SpecificDatumReader<>(registry.schemaById(key), readerSchema));
         try {
             BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, 5, data.length - 5, null);
-            return reader.read(null, decoder);
+            T value = reader.read(null, decoder);
+            if (!decoder.isEnd()) {
+                // a record is its bytes, all of them: bytes after the body mean it is not what it claims to be
+                throw new SerializationException("record on topic " + topic + " with schema id " + id
+                        + " has bytes after its " + readerSchema.getName() + " body");
+            }
+            return value;
+        } catch (SerializationException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             throw new SerializationException("cannot decode record on topic " + topic + " with schema id " + id
                     + " as " + readerSchema.getFullName() + ": " + e.getMessage(), e);
