@@ -8,7 +8,24 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.cse.events.ContentKind;
+import org.cse.events.ContentRef;
+import org.cse.events.Referral;
+import org.cse.events.ReferralTarget;
+import org.cse.events.ThirdPartyUrl;
+import org.cse.schemas.DeadLetters;
 import org.cse.events.ActionType;
 import org.cse.events.Decision;
 import org.cse.events.ReviewRequest;
@@ -94,6 +111,86 @@ class PipelineIT {
         assertThat(pipeline.platform().applied(account)).extracting(PlatformSandbox.AppliedAction::type)
                 .doesNotHaveDuplicates().contains(ActionType.SUSPEND_PERMANENTLY.name());
         assertThat(pipeline.ncmec().reports()).filteredOn(report -> report.xml().contains(account)).hasSize(1);
+    }
+
+    @Test
+    void aOneMegabyteGarbageRecordOnTheDecisionsAndRawTopicsIsDeadLetteredCutToFitAndTheNextRecordsGoThrough() throws Exception {
+        LocalStack stack = pipeline.stack();
+        byte[] garbage = new byte[1_048_000];
+        java.util.Arrays.fill(garbage, (byte) 0x01);
+        RecordMetadata decisionGarbage;
+        RecordMetadata rawGarbage;
+        String rawAccount = "acct-raw-" + UUID.randomUUID();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                stack.bootstrapServers()), new ByteArraySerializer(), new ByteArraySerializer())) {
+            decisionGarbage = producer.send(new ProducerRecord<>(Topics.DECISIONS.name(), bytes("acct-garbage"), garbage)).get(30, TimeUnit.SECONDS);
+            rawGarbage = producer.send(new ProducerRecord<>(Topics.REPORTS_RAW.name(), bytes("acct-garbage"), garbage)).get(30, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(Topics.REPORTS_RAW.name(), bytes(rawAccount),
+                    bytes(SampleTraffic.SEXTORTION_USER_REPORT.replace("acct-2002", rawAccount)))).get(30, TimeUnit.SECONDS);
+        }
+        String account = "acct-" + UUID.randomUUID();
+        assertThat(post(SampleTraffic.HASH_MATCH.replace("acct-1001", account)).statusCode()).isEqualTo(202);
+
+        for (var dlq : List.of(Topics.ENFORCEMENT_DLQ, Topics.ESCALATION_DLQ)) {
+            assertCutDeadLetter(stack, dlq.name(), decisionGarbage, garbage.length);
+        }
+        assertCutDeadLetter(stack, Topics.REPORTS_RAW_DLQ.name(), rawGarbage, garbage.length);
+        await().atMost(Duration.ofSeconds(60)).until(() -> pipeline.platform().applied(account).size() == 3
+                && pipeline.ncmec().finishedReports().stream().anyMatch(report -> report.xml().contains(account)));
+        try (TopicReader<String, ReviewRequest> reviews = stack.reader(Topics.REVIEW_REQUESTS)) {
+            assertThat(reviews.awaitMatching(r -> rawAccount.equals(r.key()), 1, Duration.ofSeconds(60))).hasSize(1);
+        }
+    }
+
+    @Test
+    void aDecisionWhoseTextHoldsControlCharactersStillGetsAFinishedWellFormedNcmecReport() throws Exception {
+        String decisionId = "dec-ctl-" + UUID.randomUUID();
+        Decision decision = Decision.newBuilder()
+                .setDecisionId(decisionId).setIncidentId("inc-ctl").setAccountId("acct-\u0001ctl\u0000")
+                .setPolicyVersion("v\u0007").setRuleId("confirmed-malicious\u001b").setReason("reason \u0000\ufffe")
+                .setCategory(org.cse.events.Category.CSAM_LINK)
+                .setReportIds(List.of("r-ctl")).setReportedAt(Instant.now().minusSeconds(60)).setDecidedAt(Instant.now())
+                .setKnowledgeAt(Instant.now())
+                .setReferrals(List.of(Referral.newBuilder().setReferralId(decisionId + "/NCMEC").setTarget(ReferralTarget.NCMEC)
+                        .setIncidentType("Child Pornography (possession, manufacture, and distribution)")
+                        .setEscalateToHighPriority("urgent\u0008").build()))
+                .setContent(List.of(ContentRef.newBuilder().setContentId("post\u0001").setKind(ContentKind.POST)
+                        .setUrl("https://platform.invalid/p/\u0001x\u0000\r").build()))
+                .setThirdPartyUrls(List.of(ThirdPartyUrl.newBuilder().setUrl("http://host.invalid/\u001b[31m\u0007\ud800").build()))
+                .build();
+        try (var producer = pipeline.stack().producer(Topics.DECISIONS)) {
+            producer.send(new ProducerRecord<>(Topics.DECISIONS.name(), "acct-ctl", decision)).get(30, TimeUnit.SECONDS);
+        }
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> pipeline.ncmec().finishedReports().stream()
+                .anyMatch(report -> report.xml().contains(decisionId)));
+        CyberTiplineSandbox.StoredReport report = pipeline.ncmec().finishedReports().stream()
+                .filter(r -> r.xml().contains(decisionId)).findFirst().orElseThrow();
+        // the sandbox accepted it (it refuses malformed XML with 4110); parse it once more to be sure
+        var parsed = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new java.io.ByteArrayInputStream(report.xml().getBytes(StandardCharsets.UTF_8)));
+        assertThat(parsed.getElementsByTagName("espIdentifier").item(0).getTextContent()).isEqualTo("acct-\ufffdctl\ufffd");
+        assertThat(parsed.getElementsByTagName("url").item(0).getTextContent()).isEqualTo("https://platform.invalid/p/\ufffdx\ufffd\r");
+    }
+
+    private static void assertCutDeadLetter(LocalStack stack, String topic, RecordMetadata source, int originalSize) {
+        try (TopicReader<byte[], byte[]> dlq = new TopicReader<>(stack.bootstrapServers(), topic, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            var dead = dlq.awaitMatching(r -> source.topic().equals(DeadLetters.header(r.headers(), DeadLetters.SOURCE_TOPIC))
+                    && Long.toString(source.offset()).equals(DeadLetters.header(r.headers(), DeadLetters.SOURCE_OFFSET))
+                    && Integer.toString(source.partition()).equals(DeadLetters.header(r.headers(), DeadLetters.SOURCE_PARTITION)),
+                    1, Duration.ofSeconds(60));
+            assertThat(dead).as("dead letter on " + topic).hasSize(1);
+            var headers = dead.get(0).headers();
+            assertThat(DeadLetters.header(headers, DeadLetters.TRUNCATED)).isEqualTo("true");
+            assertThat(DeadLetters.header(headers, DeadLetters.ORIGINAL_VALUE_SIZE)).isEqualTo(Integer.toString(originalSize));
+            assertThat(DeadLetters.header(headers, DeadLetters.REASON)).isIn("DESERIALIZATION", "MALFORMED_JSON");
+            assertThat(dead.get(0).value().length).isLessThan(originalSize).isGreaterThan(originalSize / 2);
+        }
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.cse.schemas.Limits;
 import org.cse.schemas.Topic;
 import org.cse.schemas.Topics;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,24 @@ class ReadmeTest {
             }
         }
         assertThat(readme.lines().filter(line -> line.startsWith("| `cse.")).count()).isEqualTo(Topics.ALL.size());
+    }
+
+    @Test
+    void limitsTableMatchesTheCode() throws Exception {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        String table = readme.substring(readme.indexOf("### Limits"), readme.indexOf("### Ports"));
+
+        assertThat(table).contains("| ids: `accountId`, `reportId`, `reporter.id`, `reporter.matchList`, `sourceService` | 1–"
+                + Limits.MAX_ID_CHARS + " characters")
+                .contains("| `content[].contentId` | 1–" + Limits.MAX_CONTENT_ID_CHARS + " characters")
+                .contains("| `content` items | " + Limits.MAX_CONTENT_ITEMS + " |")
+                .contains("| `content[].hashes` per item | " + Limits.MAX_HASHES_PER_ITEM + " |")
+                .contains("| `thirdPartyUrls` | " + Limits.MAX_THIRD_PARTY_URLS + " |")
+                .contains("| `content[].url`, `thirdPartyUrls[].url` | " + Limits.MAX_URL_CHARS + " characters")
+                .contains("| `content[].fileName` | " + Limits.MAX_FILE_NAME_CHARS + " characters")
+                .contains("| `description` | " + Limits.MAX_DESCRIPTION_CHARS + " characters")
+                .contains(Limits.MAX_HOSTING_ISP_CHARS + " characters |");
+        Limits.HASH_HEX_LENGTHS.forEach((algorithm, length) -> assertThat(table).contains("`" + algorithm + "` (" + length));
     }
 
     @Test

@@ -58,7 +58,7 @@ final class EnforcementHandler implements TransactionalLoop.Handler {
     @Override
     public List<ProducerRecord<byte[], byte[]>> handle(ConsumerRecord<byte[], byte[]> record) throws Exception {
         Decision decision = TransactionalLoop.readValue(record, decisions.deserializer(), "decision");
-        InputChecks.Violation violation = InputChecks.decision(decision);
+        InputChecks.Violation violation = InputChecks.decisionActions(decision);
         if (violation != null) {
             throw new DeadLetterException(DeadLetterReason.INVALID_FIELD, violation.message());
         }

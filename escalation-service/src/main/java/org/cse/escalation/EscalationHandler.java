@@ -76,7 +76,7 @@ final class EscalationHandler implements TransactionalLoop.Handler {
     @Override
     public List<ProducerRecord<byte[], byte[]>> handle(ConsumerRecord<byte[], byte[]> record) throws Exception {
         Decision decision = TransactionalLoop.readValue(record, decisions.deserializer(), "decision");
-        InputChecks.Violation violation = InputChecks.decision(decision);
+        InputChecks.Violation violation = InputChecks.decisionReferrals(decision);
         if (violation != null) {
             throw new DeadLetterException(DeadLetterReason.INVALID_FIELD, violation.message());
         }

@@ -1,5 +1,6 @@
 package org.cse.intake;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -76,6 +77,10 @@ public final class IntakeService implements Service {
                 config.stateDir(), Topics.REPORTS_RAW_DLQ.name()));
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(metrics);
+        Gauge.builder("cse_intake_raw_channel_up", this, service -> service.health().parts()
+                        .get("raw-channel") ? 1 : 0)
+                .description("1 while the raw Kafka channel's Streams client runs; 0 when it stopped (the HTTP channel stays in service)")
+                .register(metrics);
         this.api = HttpServer.create("intake-service", config.httpHost(), config.httpPort(), HttpServer.Limits.api(), metrics)
                 .route("POST", "/v1/reports", Body.json(config.maxBodyBytes()), this::handleReport);
         this.management = Management.server("intake-service", config.managementHost(), config.managementPort(), metrics,

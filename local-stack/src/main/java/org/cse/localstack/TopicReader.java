@@ -11,6 +11,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
@@ -19,6 +20,7 @@ import org.apache.kafka.common.serialization.Deserializer;
 public final class TopicReader<K, V> implements AutoCloseable {
     private final KafkaConsumer<K, V> consumer;
     private final List<ConsumerRecord<K, V>> seen = new ArrayList<>();
+    private int unreadable;
 
     public TopicReader(String bootstrapServers, String topic, Deserializer<K> keys, Deserializer<V> values) {
         this.consumer = new KafkaConsumer<>(Map.of(
@@ -33,12 +35,25 @@ public final class TopicReader<K, V> implements AutoCloseable {
         consumer.seekToBeginning(partitions);
     }
 
-    /** Polls once and returns what arrived. */
+    /**
+     * Polls once and returns what arrived. A record the deserializers cannot read (a test's hostile
+     * input, say) is stepped over and counted, so a reader never sticks on it.
+     */
     public List<ConsumerRecord<K, V>> poll(Duration timeout) {
         List<ConsumerRecord<K, V>> batch = new ArrayList<>();
-        consumer.poll(timeout).forEach(batch::add);
+        try {
+            consumer.poll(timeout).forEach(batch::add);
+        } catch (RecordDeserializationException e) {
+            unreadable++;
+            consumer.seek(e.topicPartition(), e.offset() + 1);
+        }
         seen.addAll(batch);
         return batch;
+    }
+
+    /** Records stepped over because they could not be deserialized. */
+    public int unreadable() {
+        return unreadable;
     }
 
     /**

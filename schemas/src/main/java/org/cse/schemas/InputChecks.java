@@ -139,11 +139,12 @@ public final class InputChecks {
     }
 
     /**
-     * What enforcement and escalation need to hold before acting on a decision: the account id is one
-     * safe path segment, action and referral ids are safe header values. Free text is not checked
-     * here: it is escaped (and, for XML, made legal) where it is written.
+     * What enforcement needs of a decision before it calls the platform: the account id is an id (it
+     * names the account in the URL path), action ids are safe Idempotency-Key header values, content
+     * ids and identifier hashes are what the platform issued. A decision that breaks these did not come
+     * from the classifier, which emits none; it is refused rather than acted on.
      */
-    public static Violation decision(Decision decision) {
+    public static Violation decisionActions(Decision decision) {
         List<Violation> found = new ArrayList<>(1);
         id(found, "accountId", decision.getAccountId());
         id(found, "decisionId", decision.getDecisionId());
@@ -157,6 +158,18 @@ public final class InputChecks {
                 identifier(found, "actions[" + i + "].identifierHashes[" + j + "]", action.getIdentifierHashes().get(j));
             }
         }
+        return found.isEmpty() ? null : found.get(0);
+    }
+
+    /**
+     * What escalation needs of a decision before it refers it: referral ids are safe keys and header
+     * values, the incident type and annotations are words NCMEC accepts ({@link NcmecVocabulary}),
+     * hosting countries are countries. Free text (the account id, URLs, content ids) is not checked:
+     * the report builder makes any text legal XML, so a legally required report is never refused for
+     * what its text holds.
+     */
+    public static Violation decisionReferrals(Decision decision) {
+        List<Violation> found = new ArrayList<>(1);
         for (int i = 0; i < decision.getReferrals().size() && found.isEmpty(); i++) {
             Referral referral = decision.getReferrals().get(i);
             contentId(found, "referrals[" + i + "].referralId", referral.getReferralId());

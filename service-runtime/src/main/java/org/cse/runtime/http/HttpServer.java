@@ -258,21 +258,21 @@ public final class HttpServer implements AutoCloseable {
             String method = request.getMethod();
             List<Route> onPath = routes.stream().filter(route -> route.matches(path == null ? "" : path)).toList();
             if (onPath.isEmpty()) {
-                return answer(request, response, callback, "(none)", Reply.error(404, "NOT_FOUND", "no such resource"));
+                return refuse(request, response, callback, "(none)", Reply.error(404, "NOT_FOUND", "no such resource"));
             }
             Route route = onPath.stream().filter(r -> r.method().equals(method)).findFirst().orElse(null);
             String routeName = onPath.get(0).pattern();
             if (route == null) {
                 Set<String> allowed = new LinkedHashSet<>();
                 onPath.forEach(r -> allowed.add(r.method()));
-                return answer(request, response, callback, routeName, Reply.error(405, "METHOD_NOT_ALLOWED",
+                return refuse(request, response, callback, routeName, Reply.error(405, "METHOD_NOT_ALLOWED",
                         "use " + String.join(" or ", allowed)).withHeader("Allow", String.join(", ", allowed)));
             }
             String param = null;
             if (route.param()) {
                 param = decodeSegment(route.rawParam(path));
                 if (param == null) {
-                    return answer(request, response, callback, routeName, Reply.error(400, "INVALID_PATH",
+                    return refuse(request, response, callback, routeName, Reply.error(400, "INVALID_PATH",
                             "the last path segment is not valid percent-encoded UTF-8, or is empty, '.' or '..'"));
                 }
             }
@@ -287,23 +287,23 @@ public final class HttpServer implements AutoCloseable {
                     refused = Reply.error(500, "INTERNAL_ERROR", "internal error");
                 }
                 if (refused != null) {
-                    return answer(request, response, callback, routeName, refused);
+                    return refuse(request, response, callback, routeName, refused);
                 }
             }
             Map<String, List<String>> query;
             try {
                 query = query(request);
             } catch (RuntimeException e) {
-                return answer(request, response, callback, routeName, Reply.error(400, "INVALID_QUERY", "the query string is not valid"));
+                return refuse(request, response, callback, routeName, Reply.error(400, "INVALID_QUERY", "the query string is not valid"));
             }
             Body body = route.body();
             if (body.maxBytes() > 0) {
                 if (body.jsonOnly() && !Body.isJson(request.getHeaders().get(HttpHeader.CONTENT_TYPE))) {
-                    return answer(request, response, callback, routeName, Reply.error(415, "UNSUPPORTED_MEDIA_TYPE",
+                    return refuse(request, response, callback, routeName, Reply.error(415, "UNSUPPORTED_MEDIA_TYPE",
                             "Content-Type must be application/json (charset utf-8 if given)"));
                 }
                 if (request.getLength() > body.maxBytes()) {
-                    return answer(request, response, callback, routeName, tooLarge(body));
+                    return refuse(request, response, callback, routeName, tooLarge(body));
                 }
             }
             String param0 = param;
@@ -333,6 +333,8 @@ public final class HttpServer implements AutoCloseable {
                         Throwable cause = error instanceof CompletionException ? error.getCause() : error;
                         LOG.error("{}: unexpected error on {} {}", name, method, routeName, cause);
                         answer(request, response, callback, routeName, Reply.error(500, "INTERNAL_ERROR", "internal error"));
+                    } else if (body.maxBytes() == 0) {
+                        refuse(request, response, callback, routeName, answer); // a body the route does not read may still be coming
                     } else {
                         answer(request, response, callback, routeName, answer);
                     }
@@ -345,6 +347,12 @@ public final class HttpServer implements AutoCloseable {
             return Reply.error(413, "BODY_TOO_LARGE", "body is larger than " + body.maxBytes() + " bytes")
                     .withHeader("Connection", "close");
         }
+    }
+
+    /** Answers before the body was read: if one is coming, the connection is closed after the answer rather than reused mid-body. */
+    private boolean refuse(Request request, Response response, Callback callback, String route, Reply reply) {
+        boolean bodyComing = request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+        return answer(request, response, callback, route, bodyComing ? reply.withHeader("Connection", "close") : reply);
     }
 
     private boolean answer(Request request, Response response, Callback callback, String route, Reply reply) {
