@@ -113,6 +113,28 @@ class HostileInputTopologyTest {
         assertThat(driver.deadLetters.isEmpty()).isTrue();
     }
 
+    @Test
+    void aDecisionAtEveryLimitStaysFarBelowTheRecordLimit() {
+        String account = "a".repeat(128);
+        // the first report opens the incident with everything at its limit; 999 more attach with 128-character ids
+        driver.reports.pipeInput(account, Report.newBuilder(bigUserReport("r".repeat(120) + "-first", account, 0))
+                .setAccountId(account).build());
+        for (int i = 1; i < 1000; i++) {
+            driver.reports.pipeInput(account, Report.newBuilder(Fixtures.userReport("%0128d".formatted(i), account, "c-0-0", null))
+                    .setAccountId(account).build());
+        }
+        driver.verdicts.pipeInput(account, Fixtures.violation("v", account, "%0128d".formatted(5), Category.SEXTORTION,
+                org.cse.events.Intent.MALICIOUS));
+
+        Decision decision = driver.decisions.readValue();
+        assertThat(decision.getReportIds()).hasSize(1000);
+        int size = StateBudget.size(decision);
+        System.out.printf("largest decision: %d bytes encoded (the topic takes %d)%n", size, Topics.MAX_MESSAGE_BYTES);
+        assertThat(size).isLessThan(Topics.MAX_MESSAGE_BYTES / 2);
+        AccountState state = driver.driver.<String, AccountState>getKeyValueStore(ClassifierTopology.HISTORY_STORE).get(account);
+        assertThat(StateBudget.size(state)).isLessThanOrEqualTo(StateBudget.MAX_STATE_BYTES);
+    }
+
     /** An unconfirmed report at the item limits: 50 items with long URLs and 4 hashes each, 50 third-party URLs. */
     static Report bigUserReport(String reportId, String account, int n) {
         List<ContentRef> content = new ArrayList<>();

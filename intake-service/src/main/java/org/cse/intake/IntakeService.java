@@ -168,7 +168,8 @@ public final class IntakeService implements Service {
             answer.complete(unavailable(report, e));
         }
         // the producer's delivery timeout answers first; this only guards against a callback that never comes
-        return answer.completeOnTimeout(unavailable(report, null), config.produceTimeoutMs() + 2000L, TimeUnit.MILLISECONDS);
+        return answer.completeOnTimeout(null, config.produceTimeoutMs() + 2000L, TimeUnit.MILLISECONDS)
+                .thenApply(reply -> reply != null ? reply : unavailable(report, null));
     }
 
     private Reply accepted(Report report) {

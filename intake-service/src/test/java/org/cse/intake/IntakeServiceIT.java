@@ -129,6 +129,8 @@ class IntakeServiceIT {
         assertThat(retried.statusCode()).isEqualTo(202);
         assertThat(retried.body()).isEqualTo(stored.body());
         assertRefused(reused, 409, "CONFLICT", "reportId");
+        assertThat(send(HttpRequest.newBuilder(URI.create(management() + "/metrics")).build()).body())
+                .as("a stored report is never counted as unavailable").doesNotContain("reason=\"UNAVAILABLE\"");
         try (TopicReader<String, byte[]> reader = new TopicReader<>(stack.bootstrapServers(), Topics.REPORTS.name(),
                 new StringDeserializer(), new ByteArrayDeserializer())) {
             assertThat(reader.awaitMatching(r -> account.equals(r.key()), 1, Duration.ofSeconds(30))).hasSize(1);
