@@ -1,8 +1,10 @@
 package org.cse.classifier;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import org.cse.runtime.Env;
 import org.cse.runtime.KafkaSettings;
+import org.cse.runtime.auth.Operators;
 
 /**
  * Configuration of the classifier, from environment variables.
@@ -17,10 +19,11 @@ import org.cse.runtime.KafkaSettings;
  * @param applicationId {@code CLASSIFIER_APPLICATION_ID} (default cse-classifier)
  * @param policyFile {@code CLASSIFIER_POLICY_FILE}: the live policy (default: the bundled policy/cse-policy.yaml)
  * @param shadowPolicyFile {@code CLASSIFIER_SHADOW_POLICY_FILE}: a candidate policy to run beside it (optional)
+ * @param operatorsFile {@code CLASSIFIER_OPERATORS_FILE}: who may look accounts up (required; see {@link Operators})
  */
 public record ClassifierConfig(KafkaSettings kafka, String httpHost, int httpPort, String managementHost, int managementPort,
                                String advertisedHost, String stateDir,
-                               String applicationId, Path policyFile, Path shadowPolicyFile) {
+                               String applicationId, Path policyFile, Path shadowPolicyFile, Path operatorsFile) {
 
     public static ClassifierConfig from(Env env) {
         String policy = env.string("CLASSIFIER_POLICY_FILE", null);
@@ -35,7 +38,12 @@ public record ClassifierConfig(KafkaSettings kafka, String httpHost, int httpPor
                 env.string("CLASSIFIER_STATE_DIR", System.getProperty("java.io.tmpdir") + "/cse-classifier"),
                 env.string("CLASSIFIER_APPLICATION_ID", "cse-classifier"),
                 policy == null ? null : Path.of(policy),
-                shadow == null ? null : Path.of(shadow));
+                shadow == null ? null : Path.of(shadow),
+                Path.of(env.required("CLASSIFIER_OPERATORS_FILE")));
+    }
+
+    public Operators operators() {
+        return Operators.load(operatorsFile, Clock.systemUTC());
     }
 
     /** The live policy: the configured file, or the bundled one. Fails with the line of any error. */

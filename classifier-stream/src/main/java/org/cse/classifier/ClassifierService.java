@@ -30,6 +30,7 @@ import org.cse.runtime.Management;
 import org.cse.runtime.Metrics;
 import org.cse.runtime.Service;
 import org.cse.runtime.StreamsClient;
+import org.cse.runtime.auth.Operators;
 import org.cse.runtime.http.Body;
 import org.cse.runtime.http.Call;
 import org.cse.runtime.http.HttpServer;
@@ -43,7 +44,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs {@link ClassifierTopology} with health, metrics and the operators' account lookup
  * ({@code GET /v1/accounts/{id}}: status, strikes, open incidents, recent decisions, from the Streams
- * state; a key held by another instance is fetched from it). Ready when Streams is RUNNING.
+ * state; a key held by another instance is fetched from it, with the operator's own credential, so
+ * that the owner checks it too). Every lookup needs an operator's bearer token and leaves an audit
+ * line (who, which account, from where). Ready when Streams is RUNNING.
  */
 public final class ClassifierService implements Service {
     private static final Logger LOG = LoggerFactory.getLogger(ClassifierService.class);
@@ -66,7 +69,7 @@ public final class ClassifierService implements Service {
                 topology.describe());
         // The API port is bound first: Streams advertises it to the other instances for account lookups.
         this.api = HttpServer.create("classifier-stream", config.httpHost(), config.httpPort(), HttpServer.Limits.api(), metrics)
-                .route("GET", ACCOUNTS + "{}", Body.NONE, this::lookup)
+                .route("GET", ACCOUNTS + "{}", Body.NONE, config.operators().guard(), this::lookup)
                 .start();
         this.management = Management.server("classifier-stream", config.managementHost(), config.managementPort(), metrics,
                 this::health);
@@ -106,13 +109,16 @@ public final class ClassifierService implements Service {
             return done(Reply.error(400, "INVALID_FIELD", "accountId", "an account id is " + Limits.ID_RULE));
         }
         boolean localOnly = "true".equals(call.queryParam("local"));
+        if (!localOnly) {
+            Operators.audit(call.attribute(Operators.OPERATOR), "looked up account", accountId, call.remoteAddress());
+        }
         try {
             KeyQueryMetadata owner = streams.queryMetadataForKey(ClassifierTopology.HISTORY_STORE, accountId, Serdes.String().serializer());
             if (owner == null || owner == KeyQueryMetadata.NOT_AVAILABLE) {
                 return done(rebalancing());
             }
             if (!localOnly && !owner.activeHost().equals(self)) {
-                return forward(owner.activeHost(), accountId);
+                return forward(owner.activeHost(), accountId, call.header("Authorization"));
             }
             ReadOnlyKeyValueStore<String, AccountState> store = streams.store(StoreQueryParameters.fromNameAndType(
                     ClassifierTopology.HISTORY_STORE, QueryableStoreTypes.<String, AccountState>keyValueStore()));
@@ -132,9 +138,10 @@ public final class ClassifierService implements Service {
                 .withHeader("Retry-After", "2");
     }
 
-    private CompletionStage<Reply> forward(HostInfo owner, String accountId) {
+    private CompletionStage<Reply> forward(HostInfo owner, String accountId, String authorization) {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + owner.host() + ":" + owner.port() + ACCOUNTS
-                + PathSegment.encode(accountId) + "?local=true")).timeout(Duration.ofSeconds(5)).build();
+                + PathSegment.encode(accountId) + "?local=true")).header("Authorization", authorization)
+                .timeout(Duration.ofSeconds(5)).build();
         return peers.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
                 .thenApply(answer -> Reply.bytes(answer.statusCode(), Reply.JSON_TYPE, answer.body()))
                 .exceptionally(failure -> Reply.error(502, "OWNER_UNREACHABLE",

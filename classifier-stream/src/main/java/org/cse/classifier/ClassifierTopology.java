@@ -40,7 +40,6 @@ import org.cse.schemas.InputChecks;
 import org.cse.schemas.Limits;
 import org.cse.schemas.Topic;
 import org.cse.schemas.Topics;
-import org.cse.schemas.registry.RegistryAvroSerde;
 import org.cse.schemas.registry.SchemaRegistry;
 import org.cse.schemas.registry.SchemaRegistryException;
 import org.slf4j.Logger;
@@ -72,7 +71,7 @@ public final class ClassifierTopology {
      */
     public static Topology buildTopology(SchemaRegistry registry, Policy live, Policy shadow, MeterRegistry metrics) {
         StreamsBuilder builder = new StreamsBuilder();
-        Serde<AccountState> stateSerde = new RegistryAvroSerde<>(registry, AccountState.class, true);
+        Serde<AccountState> stateSerde = new AccountStateSerde(registry);
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(HISTORY_STORE), Serdes.String(), stateSerde));
         if (shadow != null) {
             builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SHADOW_HISTORY_STORE),

@@ -157,11 +157,14 @@ public final class Policy {
 
         List<SpecificRecord> outputs = new ArrayList<>();
         ReporterKind kind = report.getReporter().getKind();
-        Category matchCategory = definition.verifiedMatches().get(kind);
-        boolean confirmed = matchCategory != null && report.getReporter().getMatchListVerified();
+        PolicyDefinition.VerifiedList list = report.getReporter().getMatchListVerified()
+                ? definition.verifiedLists().get(report.getReporter().getMatchList()) : null;
+        Category claimed = report.getClaimedCategory();
+        // a match confirms only what its list is for; a claim beyond it goes to a reviewer
+        boolean confirmed = list != null && list.kind() == kind && (claimed == null || list.confirms().contains(claimed));
         if (incident.getState() == IncidentState.UNDER_REVIEW) {
             if (confirmed) {
-                Category category = report.getClaimedCategory() != null ? report.getClaimedCategory() : matchCategory;
+                Category category = claimed != null ? claimed : list.confirms().get(0);
                 ConfirmationSource source = kind == ReporterKind.URL_MATCH ? ConfirmationSource.VERIFIED_URL_MATCH
                         : ConfirmationSource.VERIFIED_HASH_MATCH;
                 // Only a reviewer can find that there was no malicious intent: a match counts as malicious.

@@ -10,11 +10,16 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.cse.events.Category;
 import org.cse.events.ReporterKind;
+import org.cse.runtime.YamlException;
+import org.cse.runtime.YamlTree;
+import org.cse.schemas.Limits;
+import org.cse.schemas.NcmecVocabulary;
 
 /**
  * A validated policy version, loaded from a YAML file (see {@code policy/cse-policy.yaml}). Loading
@@ -24,11 +29,12 @@ import org.cse.events.ReporterKind;
  * @param incidentWindow reports about the same content within this window are one incident
  * @param highPriorityCategories unconfirmed claims of these get a HIGH priority review
  * @param highPriorityScore a classifier score above this gets a HIGH priority review
- * @param verifiedMatches reporter kinds whose verified-list match confirms, and the category it implies
+ * @param verifiedLists the lists a verified match is made against: the reporter kind each takes and the
+ *        categories a match on it can confirm (the first one when the reporter claims none)
  * @param categories the rule of every category
  */
 public record PolicyDefinition(String version, Duration incidentWindow, Set<Category> highPriorityCategories,
-                               double highPriorityScore, Map<ReporterKind, Category> verifiedMatches,
+                               double highPriorityScore, Map<String, VerifiedList> verifiedLists,
                                Map<Category, CategoryRule> categories) {
 
     /** What the policy says about one category. */
@@ -43,18 +49,18 @@ public record PolicyDefinition(String version, Duration incidentWindow, Set<Cate
         }
     }
 
+    /**
+     * A list of known material that a verified match is made against.
+     *
+     * @param kind HASH_MATCH or URL_MATCH
+     * @param confirms the categories a match on this list confirms; a match claimed as any other
+     *        category is a review request, never a confirmation
+     */
+    public record VerifiedList(ReporterKind kind, List<Category> confirms) {}
+
     /** How NCMEC receives a category. */
     public record Ncmec(String incidentType, List<String> reportAnnotations, List<String> fileAnnotations,
                         String escalateToHighPriority) {}
-
-    static final Set<String> NCMEC_INCIDENT_TYPES = Set.of(
-            "Child Pornography (possession, manufacture, and distribution)", "Child Sex Trafficking", "Child Sex Tourism",
-            "Child Sexual Molestation", "Misleading Domain Name", "Misleading Words or Digital Images on the Internet",
-            "Online Enticement of Children for Sexual Acts", "Unsolicited Obscene Material Sent to a Child");
-    static final Set<String> REPORT_ANNOTATIONS = Set.of("sextortion", "csamSolicitation", "minorToMinorInteraction", "spam",
-            "sadisticOnlineExploitation");
-    static final Set<String> FILE_ANNOTATIONS = Set.of("animeDrawingVirtualHentai", "potentialMeme", "viral",
-            "possibleSelfProduction", "physicalHarm", "violenceGore", "bestiality", "liveStreaming", "infant", "generativeAi");
 
     public CategoryRule rule(Category category) {
         return categories.get(category);
@@ -73,14 +79,14 @@ public record PolicyDefinition(String version, Duration incidentWindow, Set<Cate
         try (InputStream in = Files.newInputStream(file)) {
             return parse(in, file.toString());
         } catch (IOException e) {
-            throw new PolicyException(file + ": cannot read the policy file: " + e.getMessage());
+            throw new YamlException(file + ": cannot read the policy file: " + e.getMessage());
         }
     }
 
     public static PolicyDefinition parse(InputStream in, String source) {
         YamlTree.Node root = YamlTree.parse(in, source);
         Map<String, YamlTree.Node> top = root.map("the policy");
-        allowOnly(top, root, "the policy", "version", "incidentWindow", "review", "verifiedMatches", "categories");
+        allowOnly(top, root, "the policy", "version", "incidentWindow", "review", "verifiedLists", "categories");
 
         String version = required(top, root, "version").text("version");
         YamlTree.Node windowNode = required(top, root, "incidentWindow");
@@ -112,19 +118,35 @@ public record PolicyDefinition(String version, Duration incidentWindow, Set<Cate
             throw scoreNode.error("review.highPriorityScore must be between 0 and 1");
         }
 
-        YamlTree.Node matchesNode = required(top, root, "verifiedMatches");
-        Map<ReporterKind, Category> matches = new EnumMap<>(ReporterKind.class);
-        for (Map.Entry<String, YamlTree.Node> entry : matchesNode.map("verifiedMatches").entrySet()) {
+        YamlTree.Node listsNode = required(top, root, "verifiedLists");
+        Map<String, VerifiedList> lists = new LinkedHashMap<>();
+        for (Map.Entry<String, YamlTree.Node> entry : listsNode.map("verifiedLists").entrySet()) {
+            String name = entry.getKey();
+            String where = "verifiedLists." + name;
+            if (!Limits.isId(name)) {
+                throw listsNode.keyError(name, where + ": a list name must be " + Limits.ID_RULE);
+            }
+            YamlTree.Node node = entry.getValue();
+            Map<String, YamlTree.Node> fields = node.map(where);
+            allowOnly(fields, node, where, "kind", "confirms");
+            YamlTree.Node kindNode = required(fields, node, "kind");
             ReporterKind kind;
             try {
-                kind = ReporterKind.valueOf(entry.getKey());
+                kind = ReporterKind.valueOf(kindNode.text(where + ".kind"));
             } catch (IllegalArgumentException e) {
-                throw matchesNode.keyError(entry.getKey(), "unknown reporter kind " + entry.getKey() + " in verifiedMatches");
+                throw kindNode.error(where + ".kind: unknown reporter kind " + kindNode.value());
             }
             if (kind != ReporterKind.HASH_MATCH && kind != ReporterKind.URL_MATCH) {
-                throw matchesNode.keyError(entry.getKey(), "verifiedMatches: only HASH_MATCH and URL_MATCH confirm without review, not " + kind);
+                throw kindNode.error(where + ".kind: only HASH_MATCH and URL_MATCH confirm without review, not " + kind);
             }
-            matches.put(kind, category(entry.getValue()));
+            List<Category> confirms = new ArrayList<>();
+            for (YamlTree.Node category : required(fields, node, "confirms").list(where + ".confirms")) {
+                confirms.add(category(category));
+            }
+            if (confirms.isEmpty()) {
+                throw node.error(where + ".confirms: a verified list must confirm at least one category");
+            }
+            lists.put(name, new VerifiedList(kind, List.copyOf(confirms)));
         }
 
         YamlTree.Node categoriesNode = required(top, root, "categories");
@@ -143,7 +165,15 @@ public record PolicyDefinition(String version, Duration incidentWindow, Set<Cate
                 throw categoriesNode.error("categories: no rule for " + category + " (every category needs one)");
             }
         }
-        return new PolicyDefinition(version, window, Set.copyOf(highPriority), score, Map.copyOf(matches), Map.copyOf(rules));
+        for (Map.Entry<String, VerifiedList> list : lists.entrySet()) {
+            for (Category category : list.getValue().confirms()) {
+                if (!rules.get(category).depictsOrLinks()) {
+                    throw listsNode.keyError(list.getKey(), "verifiedLists." + list.getKey() + ": a list of known material can only "
+                            + "confirm depicting or linking categories, not " + category);
+                }
+            }
+        }
+        return new PolicyDefinition(version, window, Set.copyOf(highPriority), score, Map.copyOf(lists), Map.copyOf(rules));
     }
 
     private static CategoryRule categoryRule(Category category, YamlTree.Node node) {
@@ -159,11 +189,11 @@ public record PolicyDefinition(String version, Duration incidentWindow, Set<Cate
             allowOnly(n, ncmecNode, where + ".ncmec", "incidentType", "reportAnnotations", "fileAnnotations", "escalateToHighPriority");
             YamlTree.Node typeNode = required(n, ncmecNode, "incidentType");
             String type = typeNode.text(where + ".ncmec.incidentType");
-            if (!NCMEC_INCIDENT_TYPES.contains(type)) {
+            if (!NcmecVocabulary.INCIDENT_TYPES.contains(type)) {
                 throw typeNode.error(where + ".ncmec.incidentType '" + type + "' is not one of NCMEC's incident types");
             }
-            ncmec = new Ncmec(type, flags(n.get("reportAnnotations"), REPORT_ANNOTATIONS, where + ".ncmec.reportAnnotations"),
-                    flags(n.get("fileAnnotations"), FILE_ANNOTATIONS, where + ".ncmec.fileAnnotations"),
+            ncmec = new Ncmec(type, flags(n.get("reportAnnotations"), NcmecVocabulary.REPORT_ANNOTATIONS, where + ".ncmec.reportAnnotations"),
+                    flags(n.get("fileAnnotations"), NcmecVocabulary.FILE_ANNOTATIONS, where + ".ncmec.fileAnnotations"),
                     n.get("escalateToHighPriority") == null ? null : n.get("escalateToHighPriority").text(where + ".ncmec.escalateToHighPriority"));
         }
         Set<String> inhope = null;

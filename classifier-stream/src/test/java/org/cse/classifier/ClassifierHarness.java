@@ -14,6 +14,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 import org.cse.events.Decision;
+import org.cse.localstack.LocalCredentials;
 import org.cse.localstack.LocalStack;
 import org.cse.localstack.TopicReader;
 import org.cse.runtime.Env;
@@ -24,18 +25,22 @@ import org.cse.schemas.Topics;
 final class ClassifierHarness implements AutoCloseable {
     private final LocalStack stack;
     private final KafkaProducer<String, SpecificRecord> producer;
+    final LocalCredentials credentials;
 
     ClassifierHarness(LocalStack stack) {
         this.stack = stack;
-        this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all"), Serdes.String().serializer(), new AnySerializer(stack));
+        try {
+            this.credentials = LocalCredentials.create(Files.createTempDirectory("classifier-credentials"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        this.producer = new KafkaProducer<>(stack.clientConfigWith(ProducerConfig.ACKS_CONFIG, "all"), Serdes.String().serializer(), new AnySerializer(stack));
     }
 
     /** Starts a classifier with its own state directory and waits until it is running. */
     ClassifierService startClassifier(String applicationId) throws Exception {
-        ClassifierService service = new ClassifierService(ClassifierConfig.from(new Env(Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers(),
-                "SCHEMA_REGISTRY_URL", stack.schemaRegistryUrl(),
+        ClassifierService service = new ClassifierService(ClassifierConfig.from(new Env(stack.environment("classifier",
+                "CLASSIFIER_OPERATORS_FILE", credentials.operatorsFile().toString(),
                 "CLASSIFIER_HTTP_HOST", "127.0.0.1",
                 "CLASSIFIER_HTTP_PORT", "0",
                 "CLASSIFIER_MANAGEMENT_HOST", "127.0.0.1",

@@ -40,7 +40,7 @@ class ClassifierIT {
     void start(LocalStack stack) throws Exception {
         this.stack = stack;
         this.harness = new ClassifierHarness(stack);
-        this.classifier = harness.startClassifier("classifier-it-" + UUID.randomUUID());
+        this.classifier = harness.startClassifier("cse-classifier-it-" + UUID.randomUUID());
     }
 
     @AfterAll
@@ -111,6 +111,32 @@ class ClassifierIT {
     }
 
     @Test
+    void anAccountLookupNeedsAnOperatorTokenAndIsAudited() throws Exception {
+        String account = "acct-" + UUID.randomUUID();
+        harness.send(Topics.REPORTS, account, Fixtures.hashMatch("r1-" + account, account, "post-1"));
+        try (TopicReader<String, Decision> decisions = harness.decisions()) {
+            assertThat(decisions.awaitMatching(r -> account.equals(r.key()), 1, Duration.ofSeconds(60))).hasSize(1);
+        }
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> audit = new ch.qos.logback.core.read.ListAppender<>();
+        audit.start();
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("audit")).addAppender(audit);
+        try {
+            HttpResponse<String> anonymous = send(null, "/v1/accounts/" + account);
+            HttpResponse<String> publisher = send(harness.credentials.token("hash-matcher"), "/v1/accounts/" + account);
+            HttpResponse<String> operator = get("/v1/accounts/" + account);
+
+            assertThat(anonymous.statusCode()).isEqualTo(401);
+            assertThat(anonymous.headers().firstValue("WWW-Authenticate")).isPresent();
+            assertThat(publisher.statusCode()).as("a publisher's token opens no lookup").isEqualTo(401);
+            assertThat(operator.statusCode()).isEqualTo(200);
+            assertThat(audit.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .containsExactly("operator oncall looked up account " + account + " from 127.0.0.1");
+        } finally {
+            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("audit")).detachAppender(audit);
+        }
+    }
+
+    @Test
     void aThousandReportsOfTheSamePostAreOneDecision() throws Exception {
         String account = "acct-" + UUID.randomUUID();
         for (int i = 0; i < 1000; i++) {
@@ -133,7 +159,7 @@ class ClassifierIT {
         harness.send(Topics.APPEALS, account, Fixtures.appeal("a1", account, "dec-unknown", AppealStatus.FILED));
         harness.send(Topics.REPORTS, account, Fixtures.hashMatch("r2-" + account, account, "post-2"));
 
-        try (TopicReader<byte[], byte[]> dlq = new TopicReader<>(stack.bootstrapServers(), Topics.CLASSIFIER_DLQ.name(),
+        try (TopicReader<byte[], byte[]> dlq = new TopicReader<>(stack.clientConfig(), Topics.CLASSIFIER_DLQ.name(),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
              TopicReader<String, Decision> decisions = harness.decisions()) {
             var dead = dlq.awaitMatching(r -> r.key() != null && account.equals(new String(r.key(), StandardCharsets.UTF_8)), 3,
@@ -146,8 +172,15 @@ class ClassifierIT {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + classifier.httpPort() + path))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        return send(harness.credentials.operatorToken(), path);
+    }
+
+    private HttpResponse<String> send(String token, String path) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + classifier.httpPort() + path));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
 }

@@ -42,7 +42,7 @@ class ClassifierRestartIT {
     @Test
     void aRestartMidStreamLosesAndRepeatsNoDecision() throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
-        String applicationId = "classifier-restart-" + run;
+        String applicationId = "cse-classifier-restart-" + run;
         int accounts = 30;
         int perAccount = 10;
         ClassifierService first = harness.startClassifier(applicationId);

@@ -33,6 +33,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class ClassifierTopologyTest {
+    private static final String LIVE = PolicyDefinition.bundled().version();
     private ClassifierDriver driver;
 
     private void start(PolicyDefinition shadow) {
@@ -151,6 +152,25 @@ class ClassifierTopologyTest {
     }
 
     @Test
+    void aVerifiedMatchConfirmsOnlyWhatItsListIsFor() throws Exception {
+        start(null);
+        driver.reports.pipeInput("acct-20", hashMatch("r1", "acct-20", "post-1", Category.SEXTORTION));
+        driver.reports.pipeInput("acct-21", hashMatch("r2", "acct-21", "post-2", Category.GENERATED_DEPICTION));
+        driver.reports.pipeInput("acct-22", Report.newBuilder(hashMatch("r3", "acct-22", "post-3"))
+                .setReporter(org.cse.events.Reporter.newBuilder().setKind(org.cse.events.ReporterKind.HASH_MATCH)
+                        .setMatchList("some-other-list").setMatchListVerified(true).build()).build());
+        driver.reports.pipeInput("acct-23", Report.newBuilder(urlMatch("r4", "acct-23", "post-4", "http://h.invalid/x", "NL"))
+                .setReporter(org.cse.events.Reporter.newBuilder().setKind(org.cse.events.ReporterKind.URL_MATCH)
+                        .setMatchList("ncmec-verified-hashes").setMatchListVerified(true).build()).build());
+
+        assertThat(driver.decisions.readValuesToList()).extracting(Decision::getAccountId, Decision::getCategory)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("acct-21", Category.GENERATED_DEPICTION));
+        List<ReviewRequest> reviews = driver.reviews.readValuesToList();
+        assertThat(reviews).extracting(ReviewRequest::getAccountId).containsExactly("acct-20", "acct-22", "acct-23");
+        assertThat(reviews.get(0).getPriority()).as("a claimed sextortion still gets a high-priority review").isEqualTo(Priority.HIGH);
+    }
+
+    @Test
     void anExemptionOnCommentaryClosesTheIncidentWithoutAction() throws Exception {
         start(null);
         driver.reports.pipeInput("acct-8", userReport("r1", "acct-8", "post-8", Category.SEXUALIZED_COMMENTARY));
@@ -220,7 +240,7 @@ class ClassifierTopologyTest {
     void aShadowPolicyDecidesBesideTheLiveOneAndItsDisagreementsAreCounted() throws Exception {
         // The candidate makes SEXUALIZED_COMMENTARY ineligible for the no-malice path.
         PolicyDefinition candidate = PolicyDefinitionTest.parse(PolicyDefinitionTest.bundledText()
-                .replace("version: \"2026-11-25.1\"", "version: \"candidate\"")
+                .replace("version: \"" + LIVE + "\"", "version: \"candidate\"")
                 .replace("  SEXUALIZED_COMMENTARY:\n    depictsOrLinks: false\n    noMaliceAllowed: true\n",
                         "  SEXUALIZED_COMMENTARY:\n    depictsOrLinks: false\n    noMaliceAllowed: false\n"));
         start(candidate);
@@ -233,9 +253,9 @@ class ClassifierTopologyTest {
         List<Decision> shadow = driver.shadowDecisions.readValuesToList();
         assertThat(shadow).extracting(Decision::getRuleId).containsExactly(Policy.NO_MALICE_NOT_ALLOWED, Policy.CONFIRMED_MALICIOUS);
         assertThat(shadow).extracting(Decision::getPolicyVersion).containsOnly("candidate");
-        assertThat(driver.meters.counter("cse_classifier_shadow_disagreements", "live", "2026-11-25.1", "shadow", "candidate").count())
+        assertThat(driver.meters.counter("cse_classifier_shadow_disagreements", "live", LIVE, "shadow", "candidate").count())
                 .isEqualTo(1.0);
-        assertThat(driver.meters.counter("cse_classifier_shadow_comparisons", "live", "2026-11-25.1", "shadow", "candidate").count())
+        assertThat(driver.meters.counter("cse_classifier_shadow_comparisons", "live", LIVE, "shadow", "candidate").count())
                 .isEqualTo(3.0);
     }
 }

@@ -70,7 +70,11 @@ class DecisionTableTest {
     private static final Set<Category> DEPICTING_OR_LINKING = EnumSet.of(Category.VISUAL_DEPICTION, Category.GENERATED_DEPICTION,
             Category.CSAM_LINK);
 
-    enum Confirmation { HASH_MATCH, VERDICT_MALICIOUS, VERDICT_NOT_STATED, VERDICT_NO_MALICE }
+    /** What a verified list can confirm (the policy file's lists): a hash list depictions, a URL list links. */
+    private static final Map<Category, ReporterKind> CONFIRMED_BY_A_LIST = Map.of(Category.VISUAL_DEPICTION, ReporterKind.HASH_MATCH,
+            Category.GENERATED_DEPICTION, ReporterKind.HASH_MATCH, Category.CSAM_LINK, ReporterKind.URL_MATCH);
+
+    enum Confirmation { VERIFIED_MATCH, VERDICT_MALICIOUS, VERDICT_NOT_STATED, VERDICT_NO_MALICE }
 
     enum History {
         /** No history at all. */
@@ -97,6 +101,9 @@ class DecisionTableTest {
         List<Arguments> rows = new ArrayList<>();
         for (Category category : Category.values()) {
             for (Confirmation confirmation : Confirmation.values()) {
+                if (confirmation == Confirmation.VERIFIED_MATCH && !CONFIRMED_BY_A_LIST.containsKey(category)) {
+                    continue; // a list confirms only what it is for: see aVerifiedMatchClaimedBeyondItsListIsReviewedNotDecided
+                }
                 for (History history : History.values()) {
                     rows.add(Arguments.of(category, confirmation, history));
                 }
@@ -160,6 +167,32 @@ class DecisionTableTest {
         }
     }
 
+    static Stream<Arguments> everyClaimBeyondALIst() {
+        List<Arguments> rows = new ArrayList<>();
+        for (Category category : Category.values()) {
+            if (!CONFIRMED_BY_A_LIST.containsKey(category)) {
+                for (History history : History.values()) {
+                    rows.add(Arguments.of(category, history));
+                }
+            }
+        }
+        return rows.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("everyClaimBeyondALIst")
+    void aVerifiedMatchClaimedBeyondItsListIsReviewedNotDecided(Category category, History history) {
+        String account = "acct-claim-" + category + "-" + history;
+        establish(account, history);
+        topology.reviews.readRecordsToList();
+
+        topology.reports.pipeInput(account, Fixtures.hashMatch("r-" + account, account, "post-1", category));
+
+        assertThat(decisionsOf(account)).isEmpty();
+        assertThat(topology.reviews.readValuesToList()).filteredOn(r -> r.getAccountId().equals(account)).hasSize(1);
+        assertThat(topology.deadLetters.isEmpty()).isTrue();
+    }
+
     @ParameterizedTest
     @EnumSource(Category.class)
     void exemptionsAreRefusedOnDepictingOrLinkingContentAndCloseOtherIncidents(Category category) {
@@ -212,8 +245,11 @@ class DecisionTableTest {
     private Decision decide(String account, Category category, Confirmation confirmation) {
         Report report = Report.newBuilder(Fixtures.urlMatch("r-" + account, account, "post-1", "http://host.invalid/x", "DE"))
                 .setClaimedCategory(category).build();
-        if (confirmation == Confirmation.HASH_MATCH) {
-            topology.reports.pipeInput(account, report);
+        if (confirmation == Confirmation.VERIFIED_MATCH) {
+            boolean hashList = CONFIRMED_BY_A_LIST.get(category) == ReporterKind.HASH_MATCH;
+            topology.reports.pipeInput(account, Report.newBuilder(report).setReporter(Reporter.newBuilder()
+                    .setKind(CONFIRMED_BY_A_LIST.get(category)).setMatchList(hashList ? "ncmec-verified-hashes" : "iwf-url-list")
+                    .setMatchListVerified(true).build()).build());
         } else {
             topology.reports.pipeInput(account, Report.newBuilder(report).setReporter(Reporter.newBuilder()
                     .setKind(ReporterKind.TRUSTED_FLAGGER).setReporterId("hotline").build()).build());

@@ -30,7 +30,7 @@ final class Fixtures {
     static Report hashMatch(String reportId, String account, String contentId) {
         return Report.newBuilder()
                 .setReportId(reportId).setAccountId(account)
-                .setReporter(Reporter.newBuilder().setKind(ReporterKind.HASH_MATCH).setMatchList("ncmec-hashes")
+                .setReporter(Reporter.newBuilder().setKind(ReporterKind.HASH_MATCH).setMatchList("ncmec-verified-hashes")
                         .setMatchListVerified(true).build())
                 .setContent(List.of(ContentRef.newBuilder().setContentId(contentId).setKind(ContentKind.MEDIA)
                         .setHashes(List.of(new ContentHash("MD5", "d41d8cd98f00b204e9800998ecf8427e"))).build()))
@@ -43,7 +43,7 @@ final class Fixtures {
 
     static Report urlMatch(String reportId, String account, String contentId, String url, String country) {
         return Report.newBuilder(hashMatch(reportId, account, contentId))
-                .setReporter(Reporter.newBuilder().setKind(ReporterKind.URL_MATCH).setMatchList("iwf-urls").setMatchListVerified(true).build())
+                .setReporter(Reporter.newBuilder().setKind(ReporterKind.URL_MATCH).setMatchList("iwf-url-list").setMatchListVerified(true).build())
                 .setThirdPartyUrls(List.of(ThirdPartyUrl.newBuilder().setUrl(url).setHostingCountry(country).build()))
                 .build();
     }

@@ -8,9 +8,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import org.cse.events.Category;
 import org.cse.events.ReporterKind;
 import org.junit.jupiter.api.Test;
+import org.cse.runtime.YamlException;
 
 class PolicyDefinitionTest {
 
@@ -21,8 +23,9 @@ class PolicyDefinitionTest {
         assertThat(policy.version()).isNotBlank();
         assertThat(policy.incidentWindow()).isEqualTo(Duration.ofDays(30));
         assertThat(policy.categories()).containsOnlyKeys(Category.values());
-        assertThat(policy.verifiedMatches()).containsEntry(ReporterKind.HASH_MATCH, Category.VISUAL_DEPICTION)
-                .containsEntry(ReporterKind.URL_MATCH, Category.CSAM_LINK);
+        assertThat(policy.verifiedLists()).containsEntry("ncmec-verified-hashes", new PolicyDefinition.VerifiedList(
+                ReporterKind.HASH_MATCH, List.of(Category.VISUAL_DEPICTION, Category.GENERATED_DEPICTION)))
+                .containsEntry("iwf-url-list", new PolicyDefinition.VerifiedList(ReporterKind.URL_MATCH, List.of(Category.CSAM_LINK)));
         assertThat(policy.rule(Category.SEXTORTION).ncmec().reportAnnotations()).containsExactly("sextortion");
         assertThat(policy.rule(Category.SEXTORTION).ncmec().escalateToHighPriority()).isNotBlank();
         assertThat(policy.rule(Category.GENERATED_DEPICTION).ncmec().fileAnnotations()).contains("generativeAi");
@@ -31,11 +34,20 @@ class PolicyDefinitionTest {
     }
 
     @Test
+    void aVerifiedListThatWouldConfirmAReviewOnlyCategoryIsRefusedWithItsLine() {
+        String yaml = bundledText().replace("    confirms: [CSAM_LINK]", "    confirms: [CSAM_LINK, SEXTORTION]");
+        int line = lineOf(yaml, "  iwf-url-list:");
+
+        assertThatThrownBy(() -> parse(yaml)).isInstanceOf(YamlException.class)
+                .hasMessageContaining("line " + line + ":").hasMessageContaining("not SEXTORTION");
+    }
+
+    @Test
     void anUnknownCategoryIsRefusedWithItsLine() {
         String yaml = bundledText().replace("  ATTRACTION_ADVOCACY:", "  ATTRACTION_ADVOCATES:");
         int line = lineOf(yaml, "  ATTRACTION_ADVOCATES:");
 
-        assertThatThrownBy(() -> parse(yaml)).isInstanceOf(PolicyException.class)
+        assertThatThrownBy(() -> parse(yaml)).isInstanceOf(YamlException.class)
                 .hasMessageContaining("line " + line + ":").hasMessageContaining("unknown category ATTRACTION_ADVOCATES");
     }
 
@@ -44,7 +56,7 @@ class PolicyDefinitionTest {
         String yaml = bundledText().replace("  FANTASY_OR_PROMOTION:\n    depictsOrLinks: false\n", "  FANTASY_OR_PROMOTION:\n");
         int line = lineOf(yaml, "    noMaliceAllowed: true", lineOf(yaml, "  FANTASY_OR_PROMOTION:"));
 
-        assertThatThrownBy(() -> parse(yaml)).isInstanceOf(PolicyException.class)
+        assertThatThrownBy(() -> parse(yaml)).isInstanceOf(YamlException.class)
                 .hasMessageContaining("line " + line + ":").hasMessageContaining("missing required field depictsOrLinks");
     }
 
@@ -62,7 +74,7 @@ class PolicyDefinitionTest {
                     noMaliceAllowed: true
                 """);
 
-        assertThatThrownBy(() -> parse(yaml)).isInstanceOf(PolicyException.class)
+        assertThatThrownBy(() -> parse(yaml)).isInstanceOf(YamlException.class)
                 .hasMessageContaining("VISUAL_DEPICTION").hasMessageContaining("must be referred to NCMEC");
     }
 
@@ -77,7 +89,7 @@ class PolicyDefinitionTest {
         assertThatThrownBy(() -> parse(withoutCategory)).hasMessageContaining("no rule for ATTRACTION_ADVOCACY");
         assertThatThrownBy(() -> parse(bundledText().replace("highPriorityScore: 0.9", "highPriorityScore: 9")))
                 .hasMessageContaining("between 0 and 1");
-        assertThatThrownBy(() -> parse("version: [")).isInstanceOf(PolicyException.class).hasMessageContaining("not valid YAML");
+        assertThatThrownBy(() -> parse("version: [")).isInstanceOf(YamlException.class).hasMessageContaining("not valid YAML");
     }
 
     @Test

@@ -18,6 +18,7 @@ import org.cse.escalation.EscalationConfig;
 import org.cse.escalation.EscalationService;
 import org.cse.intake.IntakeConfig;
 import org.cse.intake.IntakeService;
+import org.cse.localstack.LocalCredentials;
 import org.cse.localstack.LocalStack;
 import org.cse.localstack.sandbox.CyberTiplineSandbox;
 import org.cse.localstack.sandbox.HotlineSandbox;
@@ -38,6 +39,7 @@ public final class LocalPipeline implements AutoCloseable {
 
     private final LocalStack stack;
     private final Path stateDir;
+    private final LocalCredentials credentials;
     private final PlatformSandbox platform = new PlatformSandbox(PLATFORM_TOKEN);
     private final CyberTiplineSandbox ncmec = new CyberTiplineSandbox(NCMEC_USER, NCMEC_PASSWORD);
     private final HotlineSandbox hotline = new HotlineSandbox(HOTLINE_TOKEN);
@@ -54,6 +56,9 @@ public final class LocalPipeline implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        this.credentials = LocalCredentials.create(stateDir);
+        // each local publisher gets its Kafka user, its raw topic and the ACL to write it, before intake subscribes
+        LocalCredentials.PUBLISHERS.forEach(stack::addPublisher);
     }
 
     /** Starts every service against the stack and waits until all are ready. */
@@ -69,11 +74,14 @@ public final class LocalPipeline implements AutoCloseable {
         }
     }
 
-    /** The environment a deployment would give the services, pointing at the stack and the sandboxes. */
-    public Map<String, String> environment() {
-        Map<String, String> env = new HashMap<>();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers());
-        env.put("SCHEMA_REGISTRY_URL", stack.schemaRegistryUrl());
+    /**
+     * The environment a deployment would give one service ({@code intake}, {@code classifier},
+     * {@code enforcement}, {@code escalation}: its Kafka principal too), pointing at the stack and the sandboxes.
+     */
+    public Map<String, String> environment(String service) {
+        Map<String, String> env = new HashMap<>(stack.serviceEnvironment(service));
+        env.put("INTAKE_PUBLISHERS_FILE", credentials.publishersFile().toString());
+        env.put("CLASSIFIER_OPERATORS_FILE", credentials.operatorsFile().toString());
         env.put("INTAKE_HTTP_HOST", "127.0.0.1");
         env.put("INTAKE_HTTP_PORT", "0");
         env.put("INTAKE_MANAGEMENT_HOST", "127.0.0.1");
@@ -108,11 +116,10 @@ public final class LocalPipeline implements AutoCloseable {
     }
 
     private void startServices() {
-        Env env = new Env(environment());
-        classifier = new ClassifierService(ClassifierConfig.from(env));
-        enforcement = new EnforcementService(EnforcementConfig.from(env));
-        escalation = new EscalationService(EscalationConfig.from(env));
-        intake = new IntakeService(IntakeConfig.from(env));
+        classifier = new ClassifierService(ClassifierConfig.from(new Env(environment("classifier"))));
+        enforcement = new EnforcementService(EnforcementConfig.from(new Env(environment("enforcement"))));
+        escalation = new EscalationService(EscalationConfig.from(new Env(environment("escalation"))));
+        intake = new IntakeService(IntakeConfig.from(new Env(environment("intake"))));
         classifier.start();
         enforcement.start();
         escalation.start();
@@ -171,6 +178,11 @@ public final class LocalPipeline implements AutoCloseable {
 
     public LocalStack stack() {
         return stack;
+    }
+
+    /** The local publishers' and operator's tokens. */
+    public LocalCredentials credentials() {
+        return credentials;
     }
 
     /** Shutdown order: intake first (no new input), then the consumers, then the sandboxes. */

@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
+import org.cse.localstack.LocalCredentials;
 import org.cse.localstack.LocalStack;
 
 /**
@@ -36,7 +37,7 @@ public final class LocalRun {
         out.printf("  Schema registry %s (Apicurio, pid %d)%n", stack.schemaRegistryUrl(), stack.registry().pid());
         LocalPipeline pipeline = LocalPipeline.start(stack, Duration.ofMinutes(2));
         CountDownLatch stopped = new CountDownLatch(1);
-        Narrator narrator = new Narrator(stack.bootstrapServers(), stack.registryClient(), out);
+        Narrator narrator = new Narrator(stack.clientConfig("ops"), stack.registryClient(), out);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             out.println("Stopping: intake, classifier, enforcement, escalation, sandboxes, registry, broker...");
             narrator.close();
@@ -53,9 +54,17 @@ public final class LocalRun {
         out.printf("Ready in %.1f s. Sending sample traffic; what happens follows.%n",
                 Duration.between(started, Instant.now()).toMillis() / 1000.0);
         narrator.start();
-        SampleTraffic.send(pipeline.intakeUrl(), stack.bootstrapServers(), out);
-        out.println("Post your own: curl -H 'Content-Type: application/json' -d @report.json " + pipeline.intakeUrl()
-                + "/v1/reports   (Ctrl-C stops everything)");
+        SampleTraffic.send(pipeline, out);
+        out.println("Post your own, as the local user-reports publisher:");
+        out.println("  curl -H 'Content-Type: application/json' -H 'Authorization: Bearer "
+                + pipeline.credentials().token("user-reports") + "' -d @report.json " + pipeline.intakeUrl() + "/v1/reports");
+        out.println("Look an account up, as operator oncall:");
+        out.println("  curl -H 'Authorization: Bearer " + pipeline.credentials().operatorToken() + "' "
+                + pipeline.classifierUrl() + "/v1/accounts/acct-1001");
+        out.println("Publisher tokens (hash-matcher may report verified matches): " + LocalCredentials.PUBLISHERS.stream()
+                .map(p -> p + "=" + pipeline.credentials().token(p)).collect(java.util.stream.Collectors.joining(" ")));
+        out.println("Registry files: " + pipeline.credentials().publishersFile() + ", " + pipeline.credentials().operatorsFile()
+                + "   Kafka: SASL/SCRAM users per service, ACLs from deploy/kafka/acls.yaml   (Ctrl-C stops everything)");
         stopped.await();
     }
 }

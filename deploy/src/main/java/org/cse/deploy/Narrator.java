@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -43,29 +44,30 @@ final class Narrator implements AutoCloseable {
     private volatile boolean running = true;
     private final Thread thread;
 
-    Narrator(String bootstrap, SchemaRegistry registry, PrintStream out) {
+    /** @param clientConfig who reads the topics: the ops principal, which may read them all and write none */
+    Narrator(Map<String, Object> clientConfig, SchemaRegistry registry, PrintStream out) {
         this.out = out;
-        watch(bootstrap, registry, Topics.REPORTS, report -> "  report   " + report.getReportId() + " accepted: account "
+        watch(clientConfig, registry, Topics.REPORTS, report -> "  report   " + report.getReportId() + " accepted: account "
                 + report.getAccountId() + ", reported by " + report.getReporter().getKind()
                 + (report.getReporter().getMatchListVerified() ? " (verified list " + report.getReporter().getMatchList() + ")" : ""));
-        watch(bootstrap, registry, Topics.REVIEW_REQUESTS, (ReviewRequest request) -> "  review   " + request.getPriority()
+        watch(clientConfig, registry, Topics.REVIEW_REQUESTS, (ReviewRequest request) -> "  review   " + request.getPriority()
                 + " priority review requested for account " + request.getAccountId() + " (incident " + request.getIncidentId()
                 + ", " + request.getReportIds().size() + " report(s)); no account action until a reviewer confirms");
-        watch(bootstrap, registry, Topics.DECISIONS, (Decision decision) -> "  DECISION " + decision.getDecisionId()
+        watch(clientConfig, registry, Topics.DECISIONS, (Decision decision) -> "  DECISION " + decision.getDecisionId()
                 + " for account " + decision.getAccountId() + ": " + decision.getActions().stream().map(a -> a.getType().name())
                 .collect(Collectors.joining(", ")) + "; referrals: " + decision.getReferrals().stream()
                 .map(Narrator::referralName).collect(Collectors.joining(", ")) + "\n           rule "
                 + decision.getRuleId() + " (policy " + decision.getPolicyVersion() + "): " + decision.getReason());
-        watch(bootstrap, registry, Topics.ENFORCEMENT_OUTCOMES, (ActionOutcome outcome) -> "  platform " + outcome.getType()
+        watch(clientConfig, registry, Topics.ENFORCEMENT_OUTCOMES, (ActionOutcome outcome) -> "  platform " + outcome.getType()
                 + " " + outcome.getStatus() + " for account " + outcome.getAccountId() + " (" + outcome.getAttempts()
                 + " call(s), Idempotency-Key " + outcome.getActionId() + ")");
-        watch(bootstrap, registry, Topics.REFERRALS, (ReferralState state) -> "  referral " + state.getTarget()
+        watch(clientConfig, registry, Topics.REFERRALS, (ReferralState state) -> "  referral " + state.getTarget()
                 + (state.getHostingCountry() == null ? "" : " hotline " + state.getHostingCountry()) + " " + state.getStatus()
                 + (state.getExternalReportId() == null ? "" : " (report " + state.getExternalReportId() + ")")
                 + " for account " + state.getAccountId() + (state.getError() == null ? "" : ": " + state.getError()));
         for (Topic<byte[], byte[]> dlq : List.of(Topics.REPORTS_RAW_DLQ, Topics.CLASSIFIER_DLQ, Topics.ENFORCEMENT_DLQ,
                 Topics.ESCALATION_DLQ)) {
-            deadLetters.add(new TopicReader<>(bootstrap, dlq.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer()));
+            deadLetters.add(new TopicReader<>(clientConfig, dlq.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer()));
         }
         this.thread = new Thread(this::run, "narrator");
         this.thread.setDaemon(true);
@@ -75,9 +77,9 @@ final class Narrator implements AutoCloseable {
         return referral.getTarget() == org.cse.events.ReferralTarget.INHOPE ? "INHOPE " + referral.getHostingCountry() : "NCMEC";
     }
 
-    private <V> void watch(String bootstrap, SchemaRegistry registry, Topic<String, V> topic, Line<V> line) {
+    private <V> void watch(Map<String, Object> clientConfig, SchemaRegistry registry, Topic<String, V> topic, Line<V> line) {
         Deserializer<V> values = topic.valueSerde(registry).deserializer();
-        watches.add(new Watch<>(new TopicReader<>(bootstrap, topic.name(), topic.keySerde().deserializer(), values), line));
+        watches.add(new Watch<>(new TopicReader<>(clientConfig, topic.name(), topic.keySerde().deserializer(), values), line));
     }
 
     void start() {

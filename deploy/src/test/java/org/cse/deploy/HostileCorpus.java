@@ -34,6 +34,7 @@ import org.cse.events.Reporter;
 import org.cse.events.ReporterKind;
 import org.cse.events.ThirdPartyUrl;
 import org.cse.events.Verdict;
+import org.cse.schemas.Topics;
 
 /**
  * The hostile-input corpus ({@code hostile/corpus.json}): its cases, and how each one's bytes are
@@ -70,7 +71,7 @@ final class HostileCorpus {
                         text(expect, "field")));
             }
             for (JsonNode c : root.get("raw")) {
-                corpus.raw.add(new KafkaCase(c.get("name").asText(), "cse.reports.raw.v1", null, c.get("value"), null, null,
+                corpus.raw.add(new KafkaCase(c.get("name").asText(), Topics.rawReports("user-reports").name(), null, c.get("value"), null, null,
                         List.of("cse.reports.raw.v1.dlq"), c.get("expect").get("reason").asText(),
                         c.get("expect").path("truncated").asBoolean(false)));
             }

@@ -77,8 +77,7 @@ class HostileInputIT {
             checkHttp(c, failures);
         }
         Map<Coordinates, HostileCorpus.KafkaCase> sent = new HashMap<>();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                stack.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(stack.clientConfigWith(ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
             int n = 0;
             for (HostileCorpus.KafkaCase c : corpus.raw) {
                 byte[] key = ("hostile-raw-" + n++).getBytes(StandardCharsets.UTF_8);
@@ -100,11 +99,12 @@ class HostileInputIT {
         Instant posted = Instant.now();
         HttpResponse<String> accepted = http.send(HttpRequest.newBuilder(URI.create(pipeline.intakeUrl() + "/v1/reports"))
                 .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + pipeline.credentials().token("hash-matcher"))
                 .POST(HttpRequest.BodyPublishers.ofString(SampleTraffic.HASH_MATCH.replace("acct-1001", account))).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(accepted.statusCode()).isEqualTo(202);
         // read as bytes: the corpus left garbage on the decisions topic
-        try (TopicReader<byte[], byte[]> decisions = new TopicReader<>(stack.bootstrapServers(), Topics.DECISIONS.name(),
+        try (TopicReader<byte[], byte[]> decisions = new TopicReader<>(stack.clientConfig(), Topics.DECISIONS.name(),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             byte[] key = account.getBytes(StandardCharsets.UTF_8);
             assertThat(decisions.awaitMatching(r -> Arrays.equals(key, r.key()), 1, Duration.ofSeconds(20))).hasSize(1);
@@ -118,6 +118,18 @@ class HostileInputIT {
             HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(pipeline.intakeUrl() + c.path())).timeout(Duration.ofSeconds(30))
                     .method(c.method(), c.body() == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(c.body()));
             c.headers().forEach(request::header);
+            if (!c.headers().containsKey("Authorization")) {
+                request.header("Authorization", "Bearer " + pipeline.credentials().token("user-reports"));
+            } else if (c.headers().get("Authorization").isEmpty()) {
+                request = HttpRequest.newBuilder(URI.create(pipeline.intakeUrl() + c.path())).timeout(Duration.ofSeconds(30))
+                        .method(c.method(), c.body() == null ? HttpRequest.BodyPublishers.noBody()
+                                : HttpRequest.BodyPublishers.ofByteArray(c.body()));
+                for (var header : c.headers().entrySet()) {
+                    if (!header.getKey().equals("Authorization")) {
+                        request.header(header.getKey(), header.getValue());
+                    }
+                }
+            }
             HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
             JsonNode body = response.body().isEmpty() ? null : JSON.readTree(response.body());
             boolean ok = response.statusCode() == c.status() && body != null && body.path("message").asText().length() > 0
@@ -166,7 +178,7 @@ class HostileInputIT {
         for (String topic : deadLetterTopics) {
             Map<Coordinates, ConsumerRecord<byte[], byte[]>> found = new HashMap<>();
             long expected = sent.values().stream().filter(c -> c.deadLetterTopics().contains(topic)).count();
-            try (TopicReader<byte[], byte[]> reader = new TopicReader<>(stack.bootstrapServers(), topic, new ByteArrayDeserializer(),
+            try (TopicReader<byte[], byte[]> reader = new TopicReader<>(stack.clientConfig(), topic, new ByteArrayDeserializer(),
                     new ByteArrayDeserializer())) {
                 Instant deadline = Instant.now().plusSeconds(90);
                 while (Instant.now().isBefore(deadline) && ours(found, sent, topic) < expected) {

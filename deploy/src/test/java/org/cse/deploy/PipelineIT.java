@@ -63,7 +63,7 @@ class PipelineIT {
         String account = "acct-" + UUID.randomUUID();
 
         // When a verified hash match is posted over HTTP
-        HttpResponse<String> response = post(SampleTraffic.HASH_MATCH.replace("acct-1001", account));
+        HttpResponse<String> response = post("hash-matcher", SampleTraffic.HASH_MATCH.replace("acct-1001", account));
         assertThat(response.statusCode()).isEqualTo(202);
 
         // Then the platform suspends the account and NCMEC receives one finished report
@@ -80,11 +80,38 @@ class PipelineIT {
     }
 
     @Test
+    void onlyTheRegisteredMatcherConfirmsAndOnlyWhatItsListIsFor() throws Exception {
+        String account = "acct-" + UUID.randomUUID();
+        String sextortion = "acct-" + UUID.randomUUID();
+
+        // a valid publisher claiming a verified match on a list it is not registered for
+        assertThat(post("partner-matcher", SampleTraffic.HASH_MATCH.replace("acct-1001", account)).statusCode()).isEqualTo(403);
+        // the registered matcher's match, claimed as a category its list cannot confirm
+        assertThat(post("hash-matcher", SampleTraffic.HASH_MATCH.replace("acct-1001", sextortion)
+                .replace("VISUAL_DEPICTION", "SEXTORTION")).statusCode()).isEqualTo(202);
+        // the registered matcher's identical report
+        assertThat(post("hash-matcher", SampleTraffic.HASH_MATCH.replace("acct-1001", account)).statusCode()).isEqualTo(202);
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> pipeline.ncmec().finishedReports().stream()
+                .anyMatch(report -> report.xml().contains(account)) && pipeline.platform().applied(account).size() == 3);
+        assertThat(pipeline.platform().applied(account)).extracting(PlatformSandbox.AppliedAction::type).contains("SUSPEND_PERMANENTLY");
+        try (TopicReader<String, ReviewRequest> reviews = pipeline.stack().reader(Topics.REVIEW_REQUESTS);
+             TopicReader<String, Decision> decisions = pipeline.stack().reader(Topics.DECISIONS)) {
+            var review = reviews.awaitMatching(r -> sextortion.equals(r.key()), 1, Duration.ofSeconds(60));
+            assertThat(review).hasSize(1);
+            assertThat(review.get(0).value().getPriority()).isEqualTo(org.cse.events.Priority.HIGH);
+            assertThat(decisions.settle(r -> sextortion.equals(r.key()), Duration.ofSeconds(2))).isEmpty();
+            assertThat(decisions.matching(r -> account.equals(r.key()))).hasSize(1);
+        }
+        assertThat(pipeline.platform().applied(sextortion)).isEmpty();
+    }
+
+    @Test
     void unconfirmedReportRequestsOneReviewAndTakesNoAction() throws Exception {
         String account = "acct-" + UUID.randomUUID();
         LocalStack stack = pipeline.stack();
 
-        assertThat(post(SampleTraffic.SEXTORTION_USER_REPORT.replace("acct-2002", account)).statusCode()).isEqualTo(202);
+        assertThat(post("user-reports", SampleTraffic.SEXTORTION_USER_REPORT.replace("acct-2002", account)).statusCode()).isEqualTo(202);
 
         try (TopicReader<String, ReviewRequest> reviews = stack.reader(Topics.REVIEW_REQUESTS);
              TopicReader<String, Decision> decisions = stack.reader(Topics.DECISIONS)) {
@@ -102,7 +129,7 @@ class PipelineIT {
         pipeline.platform().loseResponseNext(1);
         pipeline.ncmec().failNext("finish", 2, 1000);
 
-        assertThat(post(SampleTraffic.HASH_MATCH.replace("acct-1001", account)).statusCode()).isEqualTo(202);
+        assertThat(post("hash-matcher", SampleTraffic.HASH_MATCH.replace("acct-1001", account)).statusCode()).isEqualTo(202);
 
         await().atMost(Duration.ofSeconds(90)).until(() -> pipeline.ncmec().finishedReports().stream()
                 .anyMatch(report -> report.xml().contains(account)));
@@ -121,15 +148,15 @@ class PipelineIT {
         RecordMetadata decisionGarbage;
         RecordMetadata rawGarbage;
         String rawAccount = "acct-raw-" + UUID.randomUUID();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                stack.bootstrapServers()), new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(stack.clientConfig(), new ByteArraySerializer(), new ByteArraySerializer())) {
             decisionGarbage = producer.send(new ProducerRecord<>(Topics.DECISIONS.name(), bytes("acct-garbage"), garbage)).get(30, TimeUnit.SECONDS);
-            rawGarbage = producer.send(new ProducerRecord<>(Topics.REPORTS_RAW.name(), bytes("acct-garbage"), garbage)).get(30, TimeUnit.SECONDS);
-            producer.send(new ProducerRecord<>(Topics.REPORTS_RAW.name(), bytes(rawAccount),
+            String raw = Topics.rawReports("user-reports").name();
+            rawGarbage = producer.send(new ProducerRecord<>(raw, bytes("acct-garbage"), garbage)).get(30, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(raw, bytes(rawAccount),
                     bytes(SampleTraffic.SEXTORTION_USER_REPORT.replace("acct-2002", rawAccount)))).get(30, TimeUnit.SECONDS);
         }
         String account = "acct-" + UUID.randomUUID();
-        assertThat(post(SampleTraffic.HASH_MATCH.replace("acct-1001", account)).statusCode()).isEqualTo(202);
+        assertThat(post("hash-matcher", SampleTraffic.HASH_MATCH.replace("acct-1001", account)).statusCode()).isEqualTo(202);
 
         for (var dlq : List.of(Topics.ENFORCEMENT_DLQ, Topics.ESCALATION_DLQ)) {
             assertCutDeadLetter(stack, dlq.name(), decisionGarbage, garbage.length);
@@ -174,7 +201,7 @@ class PipelineIT {
     }
 
     private static void assertCutDeadLetter(LocalStack stack, String topic, RecordMetadata source, int originalSize) {
-        try (TopicReader<byte[], byte[]> dlq = new TopicReader<>(stack.bootstrapServers(), topic, new ByteArrayDeserializer(),
+        try (TopicReader<byte[], byte[]> dlq = new TopicReader<>(stack.clientConfig(), topic, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
             var dead = dlq.awaitMatching(r -> source.topic().equals(DeadLetters.header(r.headers(), DeadLetters.SOURCE_TOPIC))
                     && Long.toString(source.offset()).equals(DeadLetters.header(r.headers(), DeadLetters.SOURCE_OFFSET))
@@ -203,11 +230,13 @@ class PipelineIT {
         }
     }
 
-    private HttpResponse<String> post(String json) throws Exception {
+    private HttpResponse<String> post(String publisher, String json) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(pipeline.intakeUrl() + "/v1/reports"))
+                .header("Authorization", "Bearer " + pipeline.credentials().token(publisher))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
+
 
     private HttpResponse<String> get(String url) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());

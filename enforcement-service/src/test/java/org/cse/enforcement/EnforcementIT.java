@@ -70,7 +70,7 @@ class EnforcementIT {
         }
         producer.flush();
 
-        try (EnforcementService service = startService("enforcement-order-" + run)) {
+        try (EnforcementService service = startService("cse-enforcement-order-" + run)) {
             await().atMost(Duration.ofSeconds(60)).until(() -> accounts.stream().allMatch(a -> platform.applied(a).size() == 4));
         }
         for (String account : accounts) {
@@ -82,7 +82,7 @@ class EnforcementIT {
     @Test
     void aReplacementThatFencesAWorkingInstanceAppliesEveryActionOnceAndPublishesOneOutcomeEach() throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
-        String group = "enforcement-restart-" + run;
+        String group = "cse-enforcement-restart-" + run;
         List<String> actionIds = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             Decision decision = decision("restart-" + run + "-" + i, "dec-" + run + "-" + i, ActionType.SUSPEND_PERMANENTLY,
@@ -117,9 +117,7 @@ class EnforcementIT {
     }
 
     private EnforcementService startService(String group) {
-        EnforcementService service = new EnforcementService(EnforcementConfig.from(new Env(Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers(),
-                "SCHEMA_REGISTRY_URL", stack.schemaRegistryUrl(),
+        EnforcementService service = new EnforcementService(EnforcementConfig.from(new Env(stack.environment("enforcement",
                 "ENFORCEMENT_MANAGEMENT_HOST", "127.0.0.1",
                 "ENFORCEMENT_MANAGEMENT_PORT", "0",
                 "ENFORCEMENT_GROUP_ID", group,

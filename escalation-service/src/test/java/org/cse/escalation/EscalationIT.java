@@ -59,7 +59,7 @@ class EscalationIT {
     @Test
     void aReplacementThatFencesAWorkingInstanceOpensAndFinishesEachNcmecReportOnce() throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
-        String group = "escalation-fence-" + run;
+        String group = "cse-escalation-fence-" + run;
         List<String> accounts = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
             String account = "fence-" + run + "-" + i;
@@ -95,19 +95,17 @@ class EscalationIT {
     }
 
     private EscalationService startService(String group) {
-        EscalationService service = new EscalationService(EscalationConfig.from(new Env(Map.ofEntries(
-                Map.entry("KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers()),
-                Map.entry("SCHEMA_REGISTRY_URL", stack.schemaRegistryUrl()),
-                Map.entry("ESCALATION_MANAGEMENT_HOST", "127.0.0.1"),
-                Map.entry("ESCALATION_MANAGEMENT_PORT", "0"),
-                Map.entry("ESCALATION_GROUP_ID", group),
-                Map.entry("ESCALATION_INSTANCE_ID", "it"),
-                Map.entry("NCMEC_API_URL", ncmec.apiUrl()),
-                Map.entry("NCMEC_USERNAME", USER),
-                Map.entry("NCMEC_PASSWORD", PASSWORD),
-                Map.entry("NCMEC_REPORTER_FIRST_NAME", "Trust"),
-                Map.entry("NCMEC_REPORTER_LAST_NAME", "Safety"),
-                Map.entry("NCMEC_REPORTER_EMAIL", "cse@platform.invalid")))));
+        EscalationService service = new EscalationService(EscalationConfig.from(new Env(stack.environment("escalation",
+                "ESCALATION_MANAGEMENT_HOST", "127.0.0.1",
+                "ESCALATION_MANAGEMENT_PORT", "0",
+                "ESCALATION_GROUP_ID", group,
+                "ESCALATION_INSTANCE_ID", "it",
+                "NCMEC_API_URL", ncmec.apiUrl(),
+                "NCMEC_USERNAME", USER,
+                "NCMEC_PASSWORD", PASSWORD,
+                "NCMEC_REPORTER_FIRST_NAME", "Trust",
+                "NCMEC_REPORTER_LAST_NAME", "Safety",
+                "NCMEC_REPORTER_EMAIL", "cse@platform.invalid"))));
         service.start();
         await().atMost(Duration.ofSeconds(60)).until(service::isReady);
         return service;

@@ -16,6 +16,15 @@ public final class IntakeMetrics {
                 .tag("channel", channel).register(registry).increment();
     }
 
+    /**
+     * A publisher's accepted report; {@code confirmed}: a verified match, the kind that suspends without
+     * review. An alert watches this per publisher for a jump far above its usual rate.
+     */
+    void published(String publisher, boolean confirmed) {
+        Counter.builder("cse_intake_publisher_reports").description("Reports accepted per publisher; confirmed: verified matches")
+                .tag("publisher", publisher).tag("confirmed", Boolean.toString(confirmed)).register(registry).increment();
+    }
+
     void rejected(String channel, String reason) {
         Counter.builder("cse_intake_reports_rejected")
                 .description("Submissions refused (HTTP 4xx) or dead-lettered (Kafka), by reason")

@@ -12,10 +12,12 @@ import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.cse.events.Report;
 import org.cse.runtime.Health;
@@ -23,11 +25,13 @@ import org.cse.runtime.Management;
 import org.cse.runtime.Metrics;
 import org.cse.runtime.Service;
 import org.cse.runtime.StreamsClient;
+import org.cse.runtime.auth.BearerToken;
 import org.cse.runtime.http.Body;
 import org.cse.runtime.http.Call;
 import org.cse.runtime.http.HttpServer;
 import org.cse.runtime.http.Reply;
 import org.cse.schemas.ReportFingerprint;
+import org.eclipse.jetty.http.HttpFields;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.SchemaRegistry;
 import org.slf4j.Logger;
@@ -46,12 +50,14 @@ import org.slf4j.LoggerFactory;
 public final class IntakeService implements Service {
     private static final Logger LOG = LoggerFactory.getLogger(IntakeService.class);
     private static final int ID_CACHE_ENTRIES = 100_000;
+    private static final String PUBLISHER = "publisher";
     static final Duration ID_CACHE_TTL = Duration.ofMinutes(15);
 
     private final IntakeConfig config;
     private final IntakeMetrics intakeMetrics;
     private final ReportValidator validator;
     private final ReportIdCache storedIds;
+    private final Publishers publishers;
     private final KafkaProducer<String, Report> producer;
     private final KafkaClientMetrics producerMetrics;
     private final KafkaStreams streams;
@@ -66,23 +72,27 @@ public final class IntakeService implements Service {
         this.intakeMetrics = new IntakeMetrics(metrics);
         this.validator = new ReportValidator(Clock.systemUTC());
         this.storedIds = new ReportIdCache(ID_CACHE_ENTRIES, ID_CACHE_TTL, Clock.systemUTC());
+        this.publishers = new Publishers(config.publishersFile(), config.publishersReload(), Clock.systemUTC(), metrics);
         SchemaRegistry registry = config.kafka().registryClient();
         this.producer = new KafkaProducer<>(producerSettings(config), Topics.REPORTS.keySerde().serializer(),
                 Topics.REPORTS.valueSerde(registry).serializer());
         this.producerMetrics = new KafkaClientMetrics(producer);
         producerMetrics.bindTo(metrics);
-        Topology topology = RawReportTopology.buildTopology(registry, validator, intakeMetrics);
+        Topology topology = RawReportTopology.buildTopology(registry, validator, intakeMetrics, publishers::registry);
         LOG.info("raw report topology {}", topology.describe());
-        this.streams = StreamsClient.create(topology, config.kafka().streams("intake-service", config.applicationId(),
-                config.stateDir(), Topics.REPORTS_RAW_DLQ.name()));
+        Properties streamsProps = config.kafka().streams("intake-service", config.applicationId(), config.stateDir(),
+                Topics.REPORTS_RAW_DLQ.name());
+        // a new publisher's raw topic is found by the pattern subscription at the next metadata refresh
+        streamsProps.putIfAbsent(StreamsConfig.consumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG), "30000");
+        this.streams = StreamsClient.create(topology, streamsProps);
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(metrics);
         Gauge.builder("cse_intake_raw_channel_up", this, service -> service.health().parts()
                         .get("raw-channel") ? 1 : 0)
                 .description("1 while the raw Kafka channel's Streams client runs; 0 when it stopped (the HTTP channel stays in service)")
                 .register(metrics);
-        this.api = HttpServer.create("intake-service", config.httpHost(), config.httpPort(), HttpServer.Limits.api(), metrics)
-                .route("POST", "/v1/reports", Body.json(config.maxBodyBytes()), this::handleReport);
+        this.api = HttpServer.create("intake-service", config.httpHost(), config.httpPort(), HttpServer.Limits.api(), metrics, config.tls())
+                .route("POST", "/v1/reports", Body.json(config.maxBodyBytes()), this::authenticate, this::handleReport);
         this.management = Management.server("intake-service", config.managementHost(), config.managementPort(), metrics,
                 this::health);
     }
@@ -126,15 +136,54 @@ public final class IntakeService implements Service {
         return management.port();
     }
 
+    /**
+     * Before a byte of the body is read: who is calling (a client certificate of a registered publisher,
+     * or a bearer token), and is it within its rate. 401 with {@code WWW-Authenticate}, or 429 with
+     * {@code Retry-After}.
+     */
+    private Reply authenticate(String method, String path, HttpFields headers, String remote, String clientSubject,
+                               Map<String, Object> attributes) {
+        PublisherRegistry registry = publishers.registry();
+        PublisherRegistry.Publisher publisher = registry.byCertificate(clientSubject);
+        if (publisher == null) {
+            String token = BearerToken.fromHeader(headers.get("Authorization"));
+            publisher = token == null ? null : registry.byToken(token);
+        }
+        if (publisher == null) {
+            intakeMetrics.rejected("http", "UNAUTHENTICATED");
+            LOG.info("refused an unauthenticated submission from {}", remote);
+            return Reply.error(401, "UNAUTHENTICATED", "a registered publisher's bearer token (or client certificate) is required")
+                    .withHeader("WWW-Authenticate", "Bearer realm=\"cse-intake\"");
+        }
+        if (!publishers.limiters(publisher).all().tryAcquirePermit()) {
+            return refuse(429, "RATE_LIMITED", "", "publisher " + publisher.id() + " is over its rate of " + publisher.perSecond()
+                    + " reports per second").withHeader("Retry-After", "1");
+        }
+        attributes.put(PUBLISHER, publisher);
+        return null;
+    }
+
     private CompletionStage<Reply> handleReport(Call call) {
         if (!accepting) {
             return done(Reply.error(503, "SHUTTING_DOWN", "intake is stopping; retry on another instance"));
         }
-        ReportValidator.Result result = validator.validate(call.body(), "http");
+        PublisherRegistry.Publisher publisher = call.attribute(PUBLISHER);
+        ReportValidator.Result result = validator.validate(call.body(), publisher.id());
         if (result instanceof ReportValidator.Invalid invalid) {
             return done(refuse(400, invalid.code(), invalid.field(), invalid.reason()));
         }
-        Report report = ((ReportValidator.Valid) result).report();
+        Grants.Outcome outcome = Grants.apply(((ReportValidator.Valid) result).report(), publisher);
+        if (outcome instanceof Grants.Forbidden forbidden) {
+            LOG.warn("publisher {} refused: {} {}", publisher.id(), forbidden.field(), forbidden.message());
+            return done(refuse(403, "FORBIDDEN", forbidden.field(), forbidden.message()));
+        }
+        Grants.Allowed allowed = (Grants.Allowed) outcome;
+        if (allowed.confirmed() && !publishers.limiters(publisher).confirmed().tryAcquirePermit()) {
+            LOG.warn("publisher {} is over its rate of verified matches", publisher.id());
+            return done(refuse(429, "RATE_LIMITED", "", "publisher " + publisher.id() + " is over its rate of "
+                    + publisher.confirmedPerMinute() + " verified matches per minute").withHeader("Retry-After", "60"));
+        }
+        Report report = allowed.report();
         String fingerprint = ReportFingerprint.of(report);
         switch (storedIds.check(report.getReportId(), fingerprint)) {
             case SAME -> {
@@ -157,6 +206,7 @@ public final class IntakeService implements Service {
                 if (failure == null) {
                     storedIds.stored(report.getReportId(), fingerprint);
                     intakeMetrics.accepted("http");
+                    intakeMetrics.published(report.getSourceService(), report.getReporter().getMatchListVerified());
                     LOG.info("accepted report {} to {}-{}@{}", report.getReportId(), stored.topic(), stored.partition(), stored.offset());
                     answer.complete(accepted(report));
                 } else {
@@ -208,6 +258,7 @@ public final class IntakeService implements Service {
         producer.close(Duration.ofSeconds(10));
         StreamsClient.close(streams, Duration.ofSeconds(15));
         management.close();
+        publishers.close();
         producerMetrics.close();
         streamsMetrics.close();
     }

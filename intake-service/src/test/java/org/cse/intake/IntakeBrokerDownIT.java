@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import org.cse.localstack.KafkaBroker;
+import org.cse.localstack.LocalCredentials;
 import org.cse.localstack.LocalStack;
 import org.cse.localstack.LocalStackExtension;
 import org.cse.runtime.Env;
@@ -34,27 +35,34 @@ class IntakeBrokerDownIT {
     @Test
     void withTheBrokerStoppedIntakeAnswers503InTimeAndStaysLive(LocalStack stack) throws Exception {
         try (KafkaBroker broker = KafkaBroker.start(null)) {
-            LocalStack.createTopics(broker.bootstrapServers(), Topics.ALL);
-            IntakeService intake = new IntakeService(IntakeConfig.from(new Env(Map.of(
+            LocalStack.createTopics(broker.adminClientConfig(), Topics.ALL);
+            LocalCredentials credentials = LocalCredentials.create(Files.createTempDirectory("intake-down-credentials"));
+            // the broker's super user: this test is about an outage, the ACLs are another's
+            Map<String, String> env = new java.util.HashMap<>(Map.of(
                     "KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
+                    "KAFKA_USERNAME", "admin",
+                    "KAFKA_PASSWORD", broker.adminPassword(),
                     "SCHEMA_REGISTRY_URL", stack.schemaRegistryUrl(),
+                    "INTAKE_PUBLISHERS_FILE", credentials.publishersFile().toString()));
+            env.putAll(Map.of(
                     "INTAKE_HTTP_HOST", "127.0.0.1",
                     "INTAKE_HTTP_PORT", "0",
                     "INTAKE_MANAGEMENT_HOST", "127.0.0.1",
                     "INTAKE_MANAGEMENT_PORT", "0",
                     "INTAKE_PRODUCE_TIMEOUT_MS", Integer.toString(PRODUCE_TIMEOUT_MS),
                     "INTAKE_STATE_DIR", Files.createTempDirectory("intake-down").toString(),
-                    "INTAKE_APPLICATION_ID", "intake-down-" + UUID.randomUUID()))));
+                    "INTAKE_APPLICATION_ID", "intake-down-" + UUID.randomUUID()));
+            IntakeService intake = new IntakeService(IntakeConfig.from(new Env(env)));
             try {
                 intake.start();
                 await().atMost(Duration.ofSeconds(60)).until(intake::isReady);
                 HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-                assertThat(post(http, intake, "acct-before").statusCode()).isEqualTo(202);
+                assertThat(post(http, intake, credentials, "acct-before").statusCode()).isEqualTo(202);
 
                 broker.kill();
 
                 long started = System.nanoTime();
-                HttpResponse<String> answer = post(http, intake, "acct-during");
+                HttpResponse<String> answer = post(http, intake, credentials, "acct-during");
                 Duration took = Duration.ofNanos(System.nanoTime() - started);
                 assertThat(answer.statusCode()).as(answer.body()).isEqualTo(503);
                 JsonNode body = JSON.readTree(answer.body());
@@ -77,9 +85,11 @@ class IntakeBrokerDownIT {
         }
     }
 
-    private static HttpResponse<String> post(HttpClient http, IntakeService intake, String account) throws Exception {
+    private static HttpResponse<String> post(HttpClient http, IntakeService intake, LocalCredentials credentials, String account)
+            throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + intake.httpPort() + "/v1/reports"))
                 .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + credentials.token("user-reports"))
                 .POST(HttpRequest.BodyPublishers.ofString(IntakeServiceIT.report(account, "ENTICEMENT"))).build(),
                 HttpResponse.BodyHandlers.ofString());
     }

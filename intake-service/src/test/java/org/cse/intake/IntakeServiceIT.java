@@ -27,6 +27,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.cse.localstack.LocalCredentials;
 import org.cse.localstack.LocalStack;
 import org.cse.localstack.LocalStackExtension;
 import org.cse.localstack.TopicReader;
@@ -45,20 +46,23 @@ class IntakeServiceIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpClient http = HttpClient.newHttpClient();
     private LocalStack stack;
+    private LocalCredentials credentials;
     private IntakeService intake;
 
     @BeforeAll
     void startIntake(LocalStack stack) throws Exception {
         this.stack = stack;
-        intake = new IntakeService(IntakeConfig.from(new Env(Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers(),
-                "SCHEMA_REGISTRY_URL", stack.schemaRegistryUrl(),
+        this.credentials = LocalCredentials.create(Files.createTempDirectory("intake-credentials"));
+        LocalCredentials.PUBLISHERS.forEach(stack::addPublisher);
+        intake = new IntakeService(IntakeConfig.from(new Env(stack.environment("intake",
+                "INTAKE_PUBLISHERS_FILE", credentials.publishersFile().toString(),
+                "INTAKE_PUBLISHERS_RELOAD", "PT0.2S",
                 "INTAKE_HTTP_HOST", "127.0.0.1",
                 "INTAKE_HTTP_PORT", "0",
                 "INTAKE_MANAGEMENT_HOST", "127.0.0.1",
                 "INTAKE_MANAGEMENT_PORT", "0",
                 "INTAKE_STATE_DIR", Files.createTempDirectory("intake-it").toString(),
-                "INTAKE_APPLICATION_ID", "intake-it-" + UUID.randomUUID()))));
+                "INTAKE_APPLICATION_ID", "cse-intake-it-" + UUID.randomUUID()))));
         intake.start();
         await().atMost(Duration.ofSeconds(60)).until(intake::isReady);
     }
@@ -75,7 +79,7 @@ class IntakeServiceIT {
 
         assertThat(response.statusCode()).isEqualTo(202);
         String reportId = JSON.readTree(response.body()).get("reportId").asText();
-        try (TopicReader<String, byte[]> reader = new TopicReader<>(stack.bootstrapServers(), Topics.REPORTS.name(),
+        try (TopicReader<String, byte[]> reader = new TopicReader<>(stack.clientConfig(), Topics.REPORTS.name(),
                 new StringDeserializer(), new ByteArrayDeserializer())) {
             var records = reader.awaitMatching(r -> account.equals(r.key()), 1, Duration.ofSeconds(30));
             assertThat(records).hasSize(1);
@@ -101,11 +105,11 @@ class IntakeServiceIT {
         assertRefused(post(report("a", "NOT_A_CATEGORY")), 400, "INVALID_FIELD", "claimedCategory");
         byte[] tenMegabytes = new byte[10 * 1024 * 1024];
         Arrays.fill(tenMegabytes, (byte) ' ');
-        assertRefused(send(HttpRequest.newBuilder(reportsUri()).header("Content-Type", "application/json")
+        assertRefused(send(request("user-reports").header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(tenMegabytes)).build()), 413, "BODY_TOO_LARGE", null);
-        assertRefused(send(HttpRequest.newBuilder(reportsUri()).header("Content-Type", "text/plain")
+        assertRefused(send(request("user-reports").header("Content-Type", "text/plain")
                 .POST(HttpRequest.BodyPublishers.ofString("hello")).build()), 415, "UNSUPPORTED_MEDIA_TYPE", null);
-        assertRefused(send(HttpRequest.newBuilder(reportsUri()).GET().build()), 405, "METHOD_NOT_ALLOWED", null);
+        assertRefused(send(request("user-reports").GET().build()), 405, "METHOD_NOT_ALLOWED", null);
 
         assertThat(post(report("acct-after-errors", "ENTICEMENT")).statusCode()).isEqualTo(202);
         assertThat(send(HttpRequest.newBuilder(URI.create(management() + "/health/ready")).build()).statusCode()).isEqualTo(200);
@@ -131,7 +135,7 @@ class IntakeServiceIT {
         assertRefused(reused, 409, "CONFLICT", "reportId");
         assertThat(send(HttpRequest.newBuilder(URI.create(management() + "/metrics")).build()).body())
                 .as("a stored report is never counted as unavailable").doesNotContain("reason=\"UNAVAILABLE\"");
-        try (TopicReader<String, byte[]> reader = new TopicReader<>(stack.bootstrapServers(), Topics.REPORTS.name(),
+        try (TopicReader<String, byte[]> reader = new TopicReader<>(stack.clientConfig(), Topics.REPORTS.name(),
                 new StringDeserializer(), new ByteArrayDeserializer())) {
             assertThat(reader.awaitMatching(r -> account.equals(r.key()), 1, Duration.ofSeconds(30))).hasSize(1);
             assertThat(reader.settle(r -> account.equals(r.key()), Duration.ofSeconds(2))).as("stored once").hasSize(1);
@@ -152,7 +156,7 @@ class IntakeServiceIT {
                 socket.getOutputStream().flush();
                 slow.add(socket);
             }
-            HttpResponse<String> accepted = client.send(HttpRequest.newBuilder(reportsUri()).timeout(Duration.ofSeconds(10))
+            HttpResponse<String> accepted = client.send(request("user-reports").timeout(Duration.ofSeconds(10))
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(report("acct-" + UUID.randomUUID(), "ENTICEMENT"))).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -172,17 +176,18 @@ class IntakeServiceIT {
     void rawKafkaSubmissionsAreValidatedOrDeadLettered() throws Exception {
         String goodAccount = "acct-raw-" + UUID.randomUUID();
         String badKey = "acct-raw-bad-" + UUID.randomUUID();
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(Topics.REPORTS_RAW.name(), goodAccount,
+        String raw = Topics.rawReports("user-reports").name();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(stack.clientConfig("user-reports"), new StringSerializer(),
+                new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(raw, goodAccount,
                     report(goodAccount, "SEXTORTION").getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
-            producer.send(new ProducerRecord<>(Topics.REPORTS_RAW.name(), badKey,
+            producer.send(new ProducerRecord<>(raw, badKey,
                     report(badKey, "VISUAL_DEPICTION").replace("\"NO_ACCOUNT\"", "\"ROBOT\"").getBytes(StandardCharsets.UTF_8)))
                     .get(30, TimeUnit.SECONDS);
         }
-        try (TopicReader<String, byte[]> reports = new TopicReader<>(stack.bootstrapServers(), Topics.REPORTS.name(),
+        try (TopicReader<String, byte[]> reports = new TopicReader<>(stack.clientConfig(), Topics.REPORTS.name(),
                 new StringDeserializer(), new ByteArrayDeserializer());
-             TopicReader<byte[], byte[]> dlq = new TopicReader<>(stack.bootstrapServers(), Topics.REPORTS_RAW_DLQ.name(),
+             TopicReader<byte[], byte[]> dlq = new TopicReader<>(stack.clientConfig(), Topics.REPORTS_RAW_DLQ.name(),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             assertThat(reports.awaitMatching(r -> goodAccount.equals(r.key()), 1, Duration.ofSeconds(60))).hasSize(1);
             var dead = dlq.awaitMatching(r -> badKey.equals(new String(r.key(), StandardCharsets.UTF_8)), 1, Duration.ofSeconds(60));
@@ -210,8 +215,16 @@ class IntakeServiceIT {
     }
 
     private HttpResponse<String> post(String json) throws Exception {
-        return send(HttpRequest.newBuilder(reportsUri()).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+        return post("user-reports", json);
+    }
+
+    private HttpResponse<String> post(String publisher, String json) throws Exception {
+        return send(request(publisher).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    /** A request to the reports resource with a local publisher's bearer token. */
+    private HttpRequest.Builder request(String publisher) {
+        return HttpRequest.newBuilder(reportsUri()).header("Authorization", "Bearer " + credentials.token(publisher));
     }
 
     private HttpResponse<String> send(HttpRequest request) throws Exception {

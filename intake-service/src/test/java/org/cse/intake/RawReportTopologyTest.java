@@ -18,6 +18,7 @@ import org.apache.kafka.streams.test.TestRecord;
 import org.cse.events.Report;
 import org.cse.schemas.DeadLetters;
 import org.cse.schemas.Topics;
+import org.cse.localstack.LocalCredentials;
 import org.cse.schemas.registry.InMemorySchemaRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,10 +37,12 @@ class RawReportTopologyTest {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "intake-test");
         props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("intake-ttd").toString());
+        PublisherRegistry publishers = PublisherRegistry.load(
+                LocalCredentials.create(Files.createTempDirectory("raw-publishers")).publishersFile(), Clock.systemUTC());
         driver = new TopologyTestDriver(RawReportTopology.buildTopology(registry,
                 new ReportValidator(Clock.fixed(java.time.Instant.parse("2026-11-25T12:00:00Z"), java.time.ZoneOffset.UTC)),
-                new IntakeMetrics(meters)), props);
-        raw = driver.createInputTopic(Topics.REPORTS_RAW.name(), new StringSerializer(), new ByteArraySerializer());
+                new IntakeMetrics(meters), () -> publishers), props);
+        raw = driver.createInputTopic(Topics.rawReports("hash-matcher").name(), new StringSerializer(), new ByteArraySerializer());
         reports = driver.createOutputTopic(Topics.REPORTS.name(), Topics.REPORTS.keySerde().deserializer(),
                 Topics.REPORTS.valueSerde(registry).deserializer());
         deadLetters = driver.createOutputTopic(Topics.REPORTS_RAW_DLQ.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -57,7 +60,7 @@ class RawReportTopologyTest {
         var out = reports.readRecord();
         assertThat(out.key()).isEqualTo("acct-1");
         assertThat(out.value().getReportId()).isEqualTo("r-1");
-        assertThat(out.value().getSourceService()).isEqualTo("kafka");
+        assertThat(out.value().getSourceService()).as("the publisher the topic belongs to").isEqualTo("hash-matcher");
         assertThat(deadLetters.isEmpty()).isTrue();
     }
 
@@ -72,7 +75,7 @@ class RawReportTopologyTest {
         assertThat(new String(dead.key(), StandardCharsets.UTF_8)).isEqualTo("acct-a");
         assertThat(DeadLetters.header(dead.headers(), DeadLetters.REASON)).isEqualTo("INVALID_FIELD");
         assertThat(DeadLetters.header(dead.headers(), DeadLetters.DETAIL)).startsWith("reporter.kind:");
-        assertThat(DeadLetters.header(dead.headers(), DeadLetters.SOURCE_TOPIC)).isEqualTo(Topics.REPORTS_RAW.name());
+        assertThat(DeadLetters.header(dead.headers(), DeadLetters.SOURCE_TOPIC)).isEqualTo(Topics.rawReports("hash-matcher").name());
         assertThat(DeadLetters.header(dead.headers(), DeadLetters.SOURCE_OFFSET)).isEqualTo("0");
         assertThat(reports.isEmpty()).isTrue();
         assertThat(meters.counter("cse_intake_reports_rejected", "channel", "kafka", "reason", "INVALID_FIELD").count()).isEqualTo(1.0);

@@ -18,7 +18,7 @@ class ReportValidatorTest {
 
     static final String VALID = """
             {"reportId": "r-1", "accountId": "acct-1",
-             "reporter": {"kind": "HASH_MATCH", "matchList": "ncmec-hashes", "matchListVerified": true},
+             "reporter": {"kind": "HASH_MATCH", "matchList": "ncmec-verified-hashes", "matchListVerified": true},
              "claimedCategory": "VISUAL_DEPICTION",
              "content": [{"contentId": "post-9", "kind": "MEDIA", "hashes": [{"algorithm": "md5", "value": "5D41402ABC4B2A76B9719D911017C592"}]}],
              "thirdPartyUrls": [{"url": "http://example.invalid/x", "hostingCountry": "NL"}],

@@ -18,8 +18,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The real Apache Kafka broker ({@code kafka.Kafka} from {@code kafka_2.13}) in KRaft combined mode,
- * as a child JVM on 127.0.0.1 with free ports. It can be stopped, killed and started again on the
- * same ports and log directory, for fault tests.
+ * as a child JVM on 127.0.0.1 with free ports, secured as production is (without TLS on loopback):
+ * clients authenticate with SASL/SCRAM-SHA-512 over SASL_PLAINTEXT, the controller listener with
+ * SASL/PLAIN, and the StandardAuthorizer denies everything no ACL allows. The super user's SCRAM
+ * credential is bootstrapped when the log directory is formatted; other users are created through
+ * the admin API. It can be stopped, killed and started again on the same ports and log directory,
+ * for fault tests.
  */
 public final class KafkaBroker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaBroker.class);
@@ -29,6 +33,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final int controllerPort;
     private final List<String> classpath;
     private final boolean ownsDir;
+    private final KafkaUser admin = KafkaUser.random("admin");
+    private final String controllerPassword = KafkaUser.random("controller").password();
     private ChildProcess process;
 
     private KafkaBroker(Path dir, boolean ownsDir) {
@@ -57,6 +63,16 @@ public final class KafkaBroker implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
+    /** The super user's SCRAM password (its name is {@code admin}). */
+    public String adminPassword() {
+        return admin.password();
+    }
+
+    /** Client settings of the super user: for provisioning and for tests that must write what no service may. */
+    public Map<String, Object> adminClientConfig() {
+        return admin.clientConfig(bootstrapServers());
+    }
+
     public long pid() {
         return process.pid();
     }
@@ -76,7 +92,8 @@ public final class KafkaBroker implements AutoCloseable {
         writeConfig();
         ChildProcess.runToCompletion("kafka-storage-format", classpath, "kafka.tools.StorageTool",
                 List.of("format", "-t", Uuid.randomUuid().toString(), "-c", dir.resolve("server.properties").toString(),
-                        "--ignore-formatted"),
+                        "--ignore-formatted", "--add-scram",
+                        "SCRAM-SHA-512=[name=" + admin.name() + ",password=" + admin.password() + "]"),
                 dir, dir.resolve("logs/format.log"), Duration.ofSeconds(60));
     }
 
@@ -92,8 +109,10 @@ public final class KafkaBroker implements AutoCloseable {
 
     private void awaitReady(Duration timeout) {
         Instant deadline = Instant.now().plus(timeout);
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000))) {
+        Map<String, Object> config = new java.util.HashMap<>(adminClientConfig());
+        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000);
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000);
+        try (Admin admin = Admin.create(config)) {
             while (Instant.now().isBefore(deadline)) {
                 if (!process.isAlive()) {
                     throw new IllegalStateException("Kafka broker exited during start-up: " + process.tail());
@@ -116,11 +135,25 @@ public final class KafkaBroker implements AutoCloseable {
                 "process.roles=broker,controller",
                 "node.id=1",
                 "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-                "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+                "listeners=SASL_PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                "advertised.listeners=SASL_PLAINTEXT://127.0.0.1:" + port,
                 "controller.listener.names=CONTROLLER",
-                "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name=SASL_PLAINTEXT",
+                "listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+                // clients and the broker to itself: SCRAM, credentials in the cluster metadata
+                "listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-512",
+                "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+                "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule "
+                        + "required username=\"" + admin.name() + "\" password=\"" + admin.password() + "\";",
+                // the controller listener: SCRAM credentials live in metadata the controller serves, so PLAIN here
+                "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+                "sasl.mechanism.controller.protocol=PLAIN",
+                "listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule "
+                        + "required username=\"controller\" password=\"" + controllerPassword + "\" user_controller=\""
+                        + controllerPassword + "\";",
+                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "super.users=User:" + admin.name() + ";User:controller",
+                "allow.everyone.if.no.acl.found=false",
                 "log.dirs=" + dir.resolve("data"),
                 "auto.create.topics.enable=false",
                 "num.partitions=1",

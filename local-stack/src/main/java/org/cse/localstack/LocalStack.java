@@ -5,26 +5,27 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.errors.TopicExistsException;
+import org.cse.runtime.AccessControl;
+import org.cse.runtime.Provisioning;
 import org.cse.schemas.Topic;
 import org.cse.schemas.Topics;
-import org.cse.schemas.registry.RegistryAvroSerde;
 import org.cse.schemas.registry.SchemaRegistryClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The pipeline's infrastructure on one machine: a real Kafka broker and a real schema registry,
- * started side by side, with every topic of the catalogue created and every value schema registered
- * under BACKWARD compatibility. Shared by the integration tests and the local run.
+ * started side by side, with every topic of the catalogue created, every value schema registered
+ * under BACKWARD compatibility, a SCRAM user for every principal of the ACL file
+ * ({@code deploy/kafka/acls.yaml}) and its ACLs applied, as a deployment's provisioning does. Shared by
+ * the integration tests and the local run.
  */
 public final class LocalStack implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
@@ -32,12 +33,25 @@ public final class LocalStack implements AutoCloseable {
     private final KafkaBroker broker;
     private final SchemaRegistryServer registry;
     private final Duration startup;
+    private final Map<String, KafkaUser> users = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     private LocalStack(KafkaBroker broker, SchemaRegistryServer registry, Duration startup) {
         this.broker = broker;
         this.registry = registry;
         this.startup = startup;
+    }
+
+    /** The pipeline's ACL file, as packaged from deploy/kafka/acls.yaml. */
+    public static AccessControl accessControl() {
+        try (var in = LocalStack.class.getResourceAsStream("kafka/acls.yaml")) {
+            if (in == null) {
+                throw new IllegalStateException("kafka/acls.yaml missing: build the local-stack module with Maven first");
+            }
+            return AccessControl.parse(in, "deploy/kafka/acls.yaml");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     public static LocalStack start() {
@@ -66,6 +80,13 @@ public final class LocalStack implements AutoCloseable {
         try {
             stack.createTopics(Topics.ALL);
             stack.registerSchemas(Topics.ALL);
+            AccessControl acls = accessControl();
+            try (Admin admin = stack.admin()) {
+                for (String principal : acls.grants().keySet()) {
+                    stack.createUser(admin, principal);
+                }
+                AccessControl.apply(admin, acls.bindings());
+            }
         } catch (RuntimeException e) {
             stack.close();
             throw e;
@@ -89,16 +110,84 @@ public final class LocalStack implements AutoCloseable {
         return new SchemaRegistryClient(schemaRegistryUrl());
     }
 
-    /** Reads a catalogue topic from the beginning with its own serdes. */
+    /** Client settings of the super user: for tests that read anything or write what no service may. */
+    public Map<String, Object> clientConfig() {
+        return broker.adminClientConfig();
+    }
+
+    /** The super user's client settings and more: {@code clientConfigWith(ProducerConfig.ACKS_CONFIG, "all")}. */
+    public Map<String, Object> clientConfigWith(Object... keysAndValues) {
+        Map<String, Object> config = new java.util.HashMap<>(clientConfig());
+        for (int i = 0; i + 1 < keysAndValues.length; i += 2) {
+            config.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return config;
+    }
+
+    /** Client settings of one of the stack's principals. */
+    public Map<String, Object> clientConfig(String principal) {
+        return user(principal).clientConfig(bootstrapServers());
+    }
+
+    /** The SCRAM user of a principal of the ACL file (or a publisher added with {@link #addPublisher}). */
+    public KafkaUser user(String principal) {
+        KafkaUser user = users.get(principal);
+        if (user == null) {
+            throw new IllegalArgumentException("no Kafka user " + principal + " in the local stack");
+        }
+        return user;
+    }
+
+    /** What a service of this principal is given: where Kafka and the registry are, and its credentials. */
+    public Map<String, String> serviceEnvironment(String principal) {
+        Map<String, String> env = new java.util.HashMap<>(user(principal).environment(bootstrapServers()));
+        env.put("SCHEMA_REGISTRY_URL", schemaRegistryUrl());
+        return env;
+    }
+
+    /** A service's environment: {@link #serviceEnvironment} and these variables ({@code name, value, name, value...}). */
+    public Map<String, String> environment(String principal, String... namesAndValues) {
+        Map<String, String> env = serviceEnvironment(principal);
+        for (int i = 0; i + 1 < namesAndValues.length; i += 2) {
+            env.put(namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return env;
+    }
+
+    /**
+     * Registers a publisher with Kafka: its user, its raw topic {@code cse.reports.raw.v1.from.<id>}, and
+     * the ACL letting it write there and nowhere else. Idempotent.
+     */
+    public synchronized KafkaUser addPublisher(String publisher) {
+        if (users.containsKey(publisher)) {
+            return users.get(publisher);
+        }
+        try (Admin admin = admin()) {
+            createTopics(List.of(Topics.rawReports(publisher)));
+            KafkaUser user = createUser(admin, publisher);
+            AccessControl.apply(admin, AccessControl.publisherBindings(publisher));
+            return user;
+        }
+    }
+
+    private KafkaUser createUser(Admin admin, String name) {
+        KafkaUser user = KafkaUser.random(name);
+        Provisioning.upsertUser(admin, name, user.password());
+        users.put(name, user);
+        return user;
+    }
+
+    /** Reads a catalogue topic from the beginning with its own serdes, as the super user. */
     public <K, V> TopicReader<K, V> reader(Topic<K, V> topic) {
-        return new TopicReader<>(bootstrapServers(), topic.name(), topic.keySerde().deserializer(),
+        return new TopicReader<>(clientConfig(), topic.name(), topic.keySerde().deserializer(),
                 topic.valueSerde(registryClient()).deserializer());
     }
 
-    /** A producer (acks=all) for a catalogue topic with its own serdes. */
+    /** A producer (acks=all) for a catalogue topic with its own serdes, as the super user. */
     public <K, V> KafkaProducer<K, V> producer(Topic<K, V> topic) {
-        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
-                topic.keySerde().serializer(), topic.valueSerde(registryClient()).serializer());
+        Map<String, Object> config = new java.util.HashMap<>(clientConfig());
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        return new KafkaProducer<>(config, topic.keySerde().serializer(), topic.valueSerde(registryClient()).serializer());
     }
 
     public SchemaRegistryServer registry() {
@@ -115,42 +204,24 @@ public final class LocalStack implements AutoCloseable {
     }
 
     public Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
+        return Admin.create(clientConfig());
     }
 
     /** Creates the topics (one replica: a single broker); existing ones are left as they are. */
     public void createTopics(List<Topic<?, ?>> topics) {
-        createTopics(bootstrapServers(), topics);
+        createTopics(clientConfig(), topics);
     }
 
-    /** Creates the topics on any single-broker cluster (a second broker of a fault test, say). */
-    public static void createTopics(String bootstrapServers, List<Topic<?, ?>> topics) {
-        List<NewTopic> newTopics = topics.stream().map(topic -> topic.newTopic((short) 1)).toList();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-            admin.createTopics(newTopics).values().forEach((name, future) -> {
-                try {
-                    future.get(30, TimeUnit.SECONDS);
-                } catch (ExecutionException e) {
-                    if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw new IllegalStateException("cannot create topic " + name + ": " + e.getCause(), e);
-                    }
-                } catch (InterruptedException | TimeoutException e) {
-                    throw new IllegalStateException("cannot create topic " + name + ": " + e, e);
-                }
-            });
+    /** Creates the topics on any single-broker cluster (a second broker of a fault test, say), with these client settings. */
+    public static void createTopics(Map<String, Object> adminConfig, List<Topic<?, ?>> topics) {
+        try (Admin admin = Admin.create(adminConfig)) {
+            Provisioning.createTopics(admin, topics, (short) 1);
         }
     }
 
     /** Registers every value schema and sets its subject to BACKWARD, as a deployment does before services start. */
     public void registerSchemas(List<Topic<?, ?>> topics) {
-        SchemaRegistryClient client = new SchemaRegistryClient(schemaRegistryUrl());
-        for (Topic<?, ?> topic : topics) {
-            topic.valueSchema().ifPresent(schema -> {
-                String subject = RegistryAvroSerde.subject(topic.name(), false);
-                client.register(subject, schema);
-                client.setCompatibility(subject, "BACKWARD");
-            });
-        }
+        Provisioning.registerSchemas(registryClient(), topics);
     }
 
     @Override

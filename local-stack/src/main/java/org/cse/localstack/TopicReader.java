@@ -22,12 +22,13 @@ public final class TopicReader<K, V> implements AutoCloseable {
     private final List<ConsumerRecord<K, V>> seen = new ArrayList<>();
     private int unreadable;
 
-    public TopicReader(String bootstrapServers, String topic, Deserializer<K> keys, Deserializer<V> values) {
-        this.consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.CLIENT_ID_CONFIG, "reader-" + topic + "-" + UUID.randomUUID().toString().substring(0, 8),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"), keys, values);
+    /** @param clientConfig where the broker is and who reads (e.g. {@code LocalStack.clientConfig()}) */
+    public TopicReader(Map<String, Object> clientConfig, String topic, Deserializer<K> keys, Deserializer<V> values) {
+        Map<String, Object> config = new java.util.HashMap<>(clientConfig);
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "reader-" + topic + "-" + UUID.randomUUID().toString().substring(0, 8));
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        this.consumer = new KafkaConsumer<>(config, keys, values);
         // every partition, from the beginning, without a consumer group: nothing to join, nothing to leave
         List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                 .map(info -> new TopicPartition(info.topic(), info.partition())).toList();

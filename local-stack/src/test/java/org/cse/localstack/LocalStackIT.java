@@ -31,7 +31,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.cse.events.Category;
@@ -156,6 +158,60 @@ class LocalStackIT {
     }
 
     @Test
+    void eachPrincipalMayWriteOnlyWhatTheAclFileGrantsIt(LocalStack stack) throws Exception {
+        stack.addPublisher("acl-test-publisher");
+        assertWriteRefused(stack.clientConfig("intake"), Topics.DECISIONS.name());
+        assertWriteRefused(stack.clientConfig("enforcement"), Topics.REPORTS.name());
+        assertWriteRefused(stack.clientConfig("review-tool"), Topics.DECISIONS.name());
+        assertWriteRefused(stack.clientConfig("acl-test-publisher"), Topics.REPORTS.name());
+        assertWriteRefused(stack.clientConfig("acl-test-publisher"), Topics.rawReports("hash-matcher-someone-else").name());
+        // ops writes nothing at all: the broker refuses even its producer id (no write grant anywhere)
+        assertWriteRefused(stack.clientConfig("ops"), Topics.VERDICTS.name(), org.apache.kafka.common.errors.ClusterAuthorizationException.class);
+
+        assertWriteAllowed(stack.clientConfig("classifier"), Topics.DECISIONS.name());
+        assertWriteAllowed(stack.clientConfig("intake"), Topics.REPORTS.name());
+        assertWriteAllowed(stack.clientConfig("acl-test-publisher"), Topics.rawReports("acl-test-publisher").name());
+    }
+
+    @Test
+    void aClientWithoutCredentialsOrWithAWrongPasswordIsRefused(LocalStack stack) {
+        Map<String, Object> wrong = new java.util.HashMap<>(stack.clientConfig("intake"));
+        wrong.put(org.apache.kafka.common.config.SaslConfigs.SASL_JAAS_CONFIG,
+                org.cse.runtime.KafkaSettings.jaas("intake", "not-the-password"));
+        wrong.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5000);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(wrong, new ByteArraySerializer(), new ByteArraySerializer())) {
+            assertThatThrownBy(() -> producer.send(new ProducerRecord<>(Topics.REPORTS.name(), new byte[] {1})).get(10, TimeUnit.SECONDS))
+                    .hasRootCauseInstanceOf(org.apache.kafka.common.errors.SaslAuthenticationException.class);
+        }
+        Map<String, Object> plain = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 3000);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(plain, new ByteArraySerializer(), new ByteArraySerializer())) {
+            assertThatThrownBy(() -> producer.send(new ProducerRecord<>(Topics.REPORTS.name(), new byte[] {1})).get(10, TimeUnit.SECONDS))
+                    .isInstanceOfAny(java.util.concurrent.ExecutionException.class, org.apache.kafka.common.errors.TimeoutException.class);
+        }
+    }
+
+    private static void assertWriteRefused(Map<String, Object> client, String topic) {
+        assertWriteRefused(client, topic, TopicAuthorizationException.class);
+    }
+
+    private static void assertWriteRefused(Map<String, Object> client, String topic, Class<? extends Throwable> refusal) {
+        Map<String, Object> config = new java.util.HashMap<>(client);
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
+            assertThatThrownBy(() -> producer.send(new ProducerRecord<>(topic, "k".getBytes(), new byte[] {0})).get(15, TimeUnit.SECONDS))
+                    .as("writing " + topic).hasCauseInstanceOf(refusal);
+        }
+    }
+
+    private static void assertWriteAllowed(Map<String, Object> client, String topic) throws Exception {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(client, new ByteArraySerializer(), new ByteArraySerializer())) {
+            assertThat(producer.send(new ProducerRecord<>(topic, "acl-check".getBytes(), new byte[] {0})).get(15, TimeUnit.SECONDS).offset())
+                    .isNotNegative();
+        }
+    }
+
+    @Test
     void closingTheStackLeavesNoBrokerOrRegistryProcess() {
         LocalStack own = LocalStack.start();
         long brokerPid = own.broker().pid();
@@ -184,19 +240,19 @@ class LocalStackIT {
     }
 
     private Map<String, Object> producerProps() {
-        return Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stackBootstrap, ProducerConfig.ACKS_CONFIG, "all");
+        return stack.clientConfigWith(ProducerConfig.ACKS_CONFIG, "all");
     }
 
-    private String stackBootstrap;
+    private LocalStack stack;
 
     @org.junit.jupiter.api.BeforeEach
     void remember(LocalStack stack) {
-        stackBootstrap = stack.bootstrapServers();
+        this.stack = stack;
     }
 
     private static byte[] consumeOne(LocalStack stack, String topic, String reportIdMarker) {
-        Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "wire-check-" + reportIdMarker, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        Map<String, Object> props = stack.clientConfigWith(ConsumerConfig.GROUP_ID_CONFIG, "wire-check-" + reportIdMarker,
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(topic));
             Instant deadline = Instant.now().plusSeconds(30);

@@ -19,6 +19,8 @@ public enum DeadLetterReason {
     NULL_VALUE,
     /** A record whose key is not the account id its value names. */
     KEY_MISMATCH,
+    /** A publisher asserted what its grant does not allow (a reporter kind, a verified match list), or is not registered. */
+    FORBIDDEN,
     /** A report id seen before for the same account with different content. */
     REPORT_ID_CONFLICT,
     /** A verdict for a report the classifier never saw. */

@@ -2,6 +2,7 @@ package org.cse.schemas;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.apache.kafka.common.serialization.Serdes;
 import org.cse.events.AccountEvent;
 import org.cse.events.ActionOutcome;
@@ -30,8 +31,15 @@ public final class Topics {
     /** Decisions and referral records are audit evidence: kept past the 1-year preservation period. */
     private static final Duration DAYS_400 = Duration.ofDays(400);
 
-    public static final Topic<String, byte[]> REPORTS_RAW = Topic.bytes("cse.reports.raw.v1", Serdes.String(),
-            ACCOUNT_PARTITIONS, DAYS_30, "Raw JSON submissions from Kafka-native publishers; key: reported account id.");
+    /**
+     * Prefix of the raw submission topics, one per registered publisher: {@code cse.reports.raw.v1.from.<publisher>}.
+     * Kafka does not stamp a record with its producer's principal, and headers can be forged; a topic
+     * only its publisher may write (an ACL) is what says who sent a raw report.
+     */
+    public static final String RAW_REPORTS_PREFIX = "cse.reports.raw.v1.from.";
+    /** Every publisher's raw topic, for intake's subscription. */
+    public static final Pattern RAW_REPORTS_PATTERN = Pattern.compile(
+            Pattern.quote(RAW_REPORTS_PREFIX) + "[a-z0-9][a-z0-9-]{0,63}");
     public static final Topic<byte[], byte[]> REPORTS_RAW_DLQ = Topic.bytes("cse.reports.raw.v1.dlq", Serdes.ByteArray(),
             1, DAYS_30, "Raw submissions intake could not accept, byte for byte, with the reason in headers.");
     public static final Topic<String, Report> REPORTS = Topic.avro("cse.reports.v1", Report.class,
@@ -66,8 +74,23 @@ public final class Topics {
     public static final Topic<byte[], byte[]> ESCALATION_DLQ = Topic.bytes("cse.escalation.dlq.v1", Serdes.ByteArray(),
             1, DAYS_30, "Decisions the escalation service could not read, with the reason in headers.");
 
-    /** Every topic, in the order of the flow. */
-    public static final List<Topic<?, ?>> ALL = List.of(REPORTS_RAW, REPORTS_RAW_DLQ, REPORTS, REVIEW_REQUESTS, VERDICTS,
+    /** The raw submission topic of one publisher (created with the publisher, not with the catalogue). */
+    public static Topic<String, byte[]> rawReports(String publisher) {
+        String name = RAW_REPORTS_PREFIX + publisher;
+        if (!RAW_REPORTS_PATTERN.matcher(name).matches()) {
+            throw new IllegalArgumentException("not a publisher id: " + publisher);
+        }
+        return Topic.bytes(name, Serdes.String(), ACCOUNT_PARTITIONS, DAYS_30,
+                "Raw JSON submissions of one Kafka-native publisher (only it may write here); key: reported account id.");
+    }
+
+    /** The publisher whose raw topic this is, or null if it is not one. */
+    public static String publisherOf(String rawTopic) {
+        return rawTopic != null && RAW_REPORTS_PATTERN.matcher(rawTopic).matches() ? rawTopic.substring(RAW_REPORTS_PREFIX.length()) : null;
+    }
+
+    /** Every topic of the catalogue, in the order of the flow (the publishers' raw topics are made per publisher). */
+    public static final List<Topic<?, ?>> ALL = List.of(REPORTS_RAW_DLQ, REPORTS, REVIEW_REQUESTS, VERDICTS,
             APPEALS, ACCOUNT_EVENTS, DECISIONS, SHADOW_DECISIONS, ENFORCEMENT_OUTCOMES, BANNED_IDENTIFIERS, REFERRALS, CLASSIFIER_DLQ,
             ENFORCEMENT_DLQ, ESCALATION_DLQ);
 

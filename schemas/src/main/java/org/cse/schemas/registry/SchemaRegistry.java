@@ -12,4 +12,24 @@ public interface SchemaRegistry {
 
     /** The schema with this id. */
     Schema schemaById(int id);
+
+    /** The same registry, never written to: {@link #register} only looks the schema up (NOT_FOUND if it was not registered). */
+    static SchemaRegistry readOnly(SchemaRegistry registry) {
+        return new SchemaRegistry() {
+            @Override
+            public int register(String subject, Schema schema) {
+                return registry.lookup(subject, schema);
+            }
+
+            @Override
+            public int lookup(String subject, Schema schema) {
+                return registry.lookup(subject, schema);
+            }
+
+            @Override
+            public Schema schemaById(int id) {
+                return registry.schemaById(id);
+            }
+        };
+    }
 }

@@ -36,11 +36,14 @@ import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,10 +94,23 @@ public final class HttpServer implements AutoCloseable {
         }
     }
 
-    /** Runs before a route's body is read: answers instead (e.g. 401) or returns null to go on, possibly adding attributes. */
+    /** Whether and how clients present certificates: NONE, WANT (a publisher may use mTLS or a token), NEED. */
+    public enum ClientAuth { NONE, WANT, NEED }
+
+    /**
+     * TLS for a port: the server's key store (PKCS12), and the trust store of client certificates'
+     * issuers when clients authenticate with certificates (mTLS).
+     */
+    public record Tls(java.nio.file.Path keyStore, String keyStorePassword, java.nio.file.Path trustStore, String trustStorePassword,
+                      ClientAuth clientAuth) {}
+
+    /**
+     * Runs before a route's body is read: answers instead (e.g. 401) or returns null to go on, possibly
+     * adding attributes. {@code clientSubject} is the TLS client certificate's subject, or null.
+     */
     @FunctionalInterface
     public interface Guard {
-        Reply check(String method, String path, org.eclipse.jetty.http.HttpFields headers, String remoteAddress,
+        Reply check(String method, String path, org.eclipse.jetty.http.HttpFields headers, String remoteAddress, String clientSubject,
                     Map<String, Object> attributes);
     }
 
@@ -126,7 +142,7 @@ public final class HttpServer implements AutoCloseable {
     /** When each connection's current request started arriving, for the header deadline. */
     private final Map<EndPoint, Long> headerStarted = new ConcurrentHashMap<>();
 
-    private HttpServer(String name, String host, int port, Limits limits, MeterRegistry metrics) {
+    private HttpServer(String name, String host, int port, Limits limits, MeterRegistry metrics, Tls tls) {
         this.name = name;
         this.limits = limits;
         this.metrics = metrics;
@@ -138,7 +154,23 @@ public final class HttpServer implements AutoCloseable {
         config.setSendServerVersion(false);
         config.setSendXPoweredBy(false);
         config.setRequestHeaderSize(limits.maxHeaderBytes());
-        this.connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(config));
+        if (tls == null) {
+            this.connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(config));
+        } else {
+            SslContextFactory.Server ssl = new SslContextFactory.Server();
+            ssl.setKeyStorePath(tls.keyStore().toString());
+            ssl.setKeyStorePassword(tls.keyStorePassword());
+            ssl.setKeyStoreType("PKCS12");
+            if (tls.trustStore() != null) {
+                ssl.setTrustStorePath(tls.trustStore().toString());
+                ssl.setTrustStorePassword(tls.trustStorePassword());
+                ssl.setTrustStoreType("PKCS12");
+            }
+            ssl.setWantClientAuth(tls.clientAuth() == ClientAuth.WANT);
+            ssl.setNeedClientAuth(tls.clientAuth() == ClientAuth.NEED);
+            config.addCustomizer(new SecureRequestCustomizer(false));
+            this.connector = new ServerConnector(server, 1, 1, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(config));
+        }
         connector.setHost(host);
         connector.setPort(port);
         connector.setIdleTimeout(limits.idleTimeout().toMillis());
@@ -157,7 +189,12 @@ public final class HttpServer implements AutoCloseable {
 
     /** A server on {@code host:port} (0: a free port); {@code metrics} may be null. */
     public static HttpServer create(String name, String host, int port, Limits limits, MeterRegistry metrics) {
-        return new HttpServer(name, host, port, limits, metrics);
+        return new HttpServer(name, host, port, limits, metrics, null);
+    }
+
+    /** A server speaking TLS (null: plain HTTP). */
+    public static HttpServer create(String name, String host, int port, Limits limits, MeterRegistry metrics, Tls tls) {
+        return new HttpServer(name, host, port, limits, metrics, tls);
     }
 
     /**
@@ -281,7 +318,7 @@ public final class HttpServer implements AutoCloseable {
             if (route.guard() != null) {
                 Reply refused;
                 try {
-                    refused = route.guard().check(method, path, request.getHeaders(), remote, attributes);
+                    refused = route.guard().check(method, path, request.getHeaders(), remote, clientSubject(request), attributes);
                 } catch (RuntimeException e) {
                     LOG.error("{}: guard of {} {} failed", name, method, routeName, e);
                     refused = Reply.error(500, "INTERNAL_ERROR", "internal error");
@@ -416,6 +453,15 @@ public final class HttpServer implements AutoCloseable {
         };
         reader.run();
         return result;
+    }
+
+    /** The subject of the client's TLS certificate, when it presented one. */
+    private static String clientSubject(Request request) {
+        EndPoint.SslSessionData ssl = request.getConnectionMetaData().getConnection().getEndPoint().getSslSessionData();
+        if (ssl == null || ssl.peerCertificates() == null || ssl.peerCertificates().length == 0) {
+            return null;
+        }
+        return ssl.peerCertificates()[0].getSubjectX500Principal().getName();
     }
 
     private static Map<String, List<String>> query(Request request) {

@@ -1,4 +1,4 @@
-package org.cse.classifier;
+package org.cse.runtime;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -11,23 +11,24 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A YAML document as a tree whose every node knows its line, so that a policy error can say where it
- * is. Jackson's own trees drop locations; this keeps them.
+ * A YAML document as a tree whose every node knows its line, so that an error in a configuration file
+ * (the policy, the publisher registry, the ACL file) can say where it is. Jackson's own trees drop
+ * locations; this keeps them.
  */
-final class YamlTree {
+public final class YamlTree {
     /** A node: a map, a list or a scalar (text), with the line it starts on. */
-    record Node(Object value, int line, String source, Map<String, Integer> keyLines) {
-        Node(Object value, int line, String source) {
+    public record Node(Object value, int line, String source, Map<String, Integer> keyLines) {
+        public Node(Object value, int line, String source) {
             this(value, line, source, Map.of());
         }
 
         /** An error about a key of this mapping, at the key's line. */
-        PolicyException keyError(String key, String message) {
-            return new PolicyException(source + " line " + keyLines.getOrDefault(key, line) + ": " + message);
+        public YamlException keyError(String key, String message) {
+            return new YamlException(source + " line " + keyLines.getOrDefault(key, line) + ": " + message);
         }
 
         @SuppressWarnings("unchecked")
-        Map<String, Node> map(String what) {
+        public Map<String, Node> map(String what) {
             if (!(value instanceof Map)) {
                 throw error(what + " must be a mapping");
             }
@@ -35,36 +36,36 @@ final class YamlTree {
         }
 
         @SuppressWarnings("unchecked")
-        List<Node> list(String what) {
+        public List<Node> list(String what) {
             if (!(value instanceof List)) {
                 throw error(what + " must be a list");
             }
             return (List<Node>) value;
         }
 
-        String text(String what) {
+        public String text(String what) {
             if (value instanceof Map || value instanceof List || value == null) {
                 throw error(what + " must be a single value");
             }
             return value.toString();
         }
 
-        PolicyException error(String message) {
-            return new PolicyException(source + " line " + line + ": " + message);
+        public YamlException error(String message) {
+            return new YamlException(source + " line " + line + ": " + message);
         }
     }
 
     private YamlTree() {
     }
 
-    static Node parse(InputStream in, String source) {
+    public static Node parse(InputStream in, String source) {
         try (JsonParser parser = new YAMLFactory().createParser(in)) {
             if (parser.nextToken() == null) {
-                throw new PolicyException(source + ": the policy file is empty");
+                throw new YamlException(source + ": the policy file is empty");
             }
             return read(parser, source);
         } catch (IOException e) {
-            throw new PolicyException(source + ": not valid YAML: " + e.getMessage());
+            throw new YamlException(source + ": not valid YAML: " + e.getMessage());
         }
     }
 
@@ -80,7 +81,7 @@ final class YamlTree {
                 keyLines.put(name, keyLine);
                 parser.nextToken();
                 if (map.put(name, read(parser, source)) != null) {
-                    throw new PolicyException(source + " line " + keyLine + ": duplicate key " + name);
+                    throw new YamlException(source + " line " + keyLine + ": duplicate key " + name);
                 }
             }
             return new Node(map, line, source, keyLines);

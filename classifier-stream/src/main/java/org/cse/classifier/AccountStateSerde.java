@@ -1,0 +1,65 @@
+package org.cse.classifier;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serializer;
+import org.cse.events.AccountState;
+import org.cse.schemas.registry.RegistryAvroSerde;
+import org.cse.schemas.registry.SchemaRegistry;
+
+/**
+ * The serde of the classifier's private history store. The history is no one else's business, so it
+ * does not go through the schema registry (which the services may only read): it is written in Avro's
+ * single-object encoding (a marker, the schema's 64-bit fingerprint, the binary body), and a schema
+ * change adds the previous schema to the decoder so that old entries still read. State written before
+ * this encoding, in the registry's wire format (first byte 0), is still read through the registry.
+ */
+final class AccountStateSerde implements Serde<AccountState> {
+    private static final BinaryMessageEncoder<AccountState> ENCODER = AccountState.getEncoder();
+    private static final BinaryMessageDecoder<AccountState> DECODER = AccountState.createDecoder(null);
+
+    private final Deserializer<AccountState> legacy;
+
+    AccountStateSerde(SchemaRegistry registry) {
+        this.legacy = new RegistryAvroSerde<>(registry, AccountState.class, false).deserializer();
+    }
+
+    @Override
+    public Serializer<AccountState> serializer() {
+        return (topic, state) -> {
+            if (state == null) {
+                return null;
+            }
+            try {
+                ByteBuffer buffer = ENCODER.encode(state);
+                byte[] bytes = new byte[buffer.remaining()];
+                buffer.get(bytes);
+                return bytes;
+            } catch (IOException e) {
+                throw new SerializationException("cannot encode the history of account " + state.getAccountId(), e);
+            }
+        };
+    }
+
+    @Override
+    public Deserializer<AccountState> deserializer() {
+        return (topic, bytes) -> {
+            if (bytes == null) {
+                return null;
+            }
+            if (bytes.length > 0 && bytes[0] == RegistryAvroSerde.MAGIC_BYTE) {
+                return legacy.deserialize(topic, bytes);
+            }
+            try {
+                return DECODER.decode(bytes);
+            } catch (IOException e) {
+                throw new SerializationException("cannot decode an account history from " + topic, e);
+            }
+        };
+    }
+}
