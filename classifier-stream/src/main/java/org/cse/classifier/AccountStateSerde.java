@@ -1,14 +1,19 @@
 package org.cse.classifier;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.avro.Schema;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
-import org.cse.events.AccountState;
+import org.cse.classifier.state.AccountState;
 import org.cse.schemas.registry.RegistryAvroSerde;
 import org.cse.schemas.registry.SchemaRegistry;
 
@@ -16,17 +21,46 @@ import org.cse.schemas.registry.SchemaRegistry;
  * The serde of the classifier's private history store. The history is no one else's business, so it
  * does not go through the schema registry (which the services may only read): it is written in Avro's
  * single-object encoding (a marker, the schema's 64-bit fingerprint, the binary body), and a schema
- * change adds the previous schema to the decoder so that old entries still read. State written before
+ * change adds the previous schema to {@link #HISTORY} so that old entries still read. State written before
  * this encoding, in the registry's wire format (first byte 0), is still read through the registry.
  */
 final class AccountStateSerde implements Serde<AccountState> {
     private static final BinaryMessageEncoder<AccountState> ENCODER = AccountState.getEncoder();
-    private static final BinaryMessageDecoder<AccountState> DECODER = AccountState.createDecoder(null);
+    /**
+     * Every earlier released schema of the history, oldest first (src/main/resources/state-history):
+     * v1 was written in the registry's wire format, v2 in single-object encoding. A schema change adds
+     * the schema it replaces here, so that entries written before it still decode.
+     */
+    static final List<String> HISTORY = List.of("AccountState.v1.avsc", "AccountState.v2.avsc");
+    private static final BinaryMessageDecoder<AccountState> DECODER = decoder();
 
     private final Deserializer<AccountState> legacy;
 
     AccountStateSerde(SchemaRegistry registry) {
         this.legacy = new RegistryAvroSerde<>(registry, AccountState.class, false).deserializer();
+    }
+
+    private static BinaryMessageDecoder<AccountState> decoder() {
+        BinaryMessageDecoder<AccountState> decoder = AccountState.createDecoder(null);
+        for (Schema earlier : history()) {
+            decoder.addSchema(earlier);
+        }
+        return decoder;
+    }
+
+    static List<Schema> history() {
+        List<Schema> schemas = new ArrayList<>();
+        for (String name : HISTORY) {
+            try (InputStream in = AccountStateSerde.class.getResourceAsStream("/state-history/" + name)) {
+                if (in == null) {
+                    throw new IllegalStateException("state-history/" + name + " is missing from the classifier's resources");
+                }
+                schemas.add(new Schema.Parser().parse(in));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return schemas;
     }
 
     @Override

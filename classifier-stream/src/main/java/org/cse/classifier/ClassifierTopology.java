@@ -26,7 +26,7 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.cse.events.AccountEvent;
-import org.cse.events.AccountState;
+import org.cse.classifier.state.AccountState;
 import org.cse.events.Appeal;
 import org.cse.events.BannedIdentifier;
 import org.cse.events.Decision;
@@ -182,22 +182,34 @@ public final class ClassifierTopology {
                     .description("Inputs repeating one already taken (same id, same content): retries, ignored").register(metrics).increment();
         }
 
+        /**
+         * Counts a comparison, and a disagreement with the rule each side applied (or {@code none}), so an
+         * operator sees which row of the table the candidate policy changes.
+         */
         void compared(List<Decision> live, List<Decision> shadow) {
             Counter.builder("cse_classifier_shadow_comparisons").tag("live", this.live.version())
                     .tag("shadow", this.shadow.version()).register(metrics).increment();
             if (!signature(live).equals(signature(shadow))) {
                 Counter.builder("cse_classifier_shadow_disagreements").tag("live", this.live.version())
-                        .tag("shadow", this.shadow.version())
-                        .description("Inputs on which the candidate policy decided differently from the live one")
+                        .tag("shadow", this.shadow.version()).tag("live_rule", rules(live)).tag("shadow_rule", rules(shadow))
+                        .description("Inputs on which the candidate policy decided differently from the live one, by the rules each applied")
                         .register(metrics).increment();
             }
         }
 
-        /** What a decision does, without ids or times: the rule, the actions and where it is referred. */
+        private static String rules(List<Decision> decisions) {
+            return decisions.isEmpty() ? "none" : String.join("+", decisions.stream().map(Decision::getRuleId).toList());
+        }
+
+        /**
+         * What a decision does, without ids or times: the rule, the actions, where it is referred and what
+         * the referral tells NCMEC (incident type, annotations, high priority).
+         */
         private static List<String> signature(List<Decision> decisions) {
             return decisions.stream().map(d -> d.getRuleId() + " " + d.getActions().stream().map(a -> a.getType().name()).toList()
                     + " " + d.getReferrals().stream().map(r -> r.getTarget() + "-" + Objects.toString(r.getHostingCountry(), "")
-                    + (r.getPotentialMeme() ? "-meme" : "")).toList()).toList();
+                    + (r.getPotentialMeme() ? "-meme" : "") + " " + r.getIncidentType() + " " + r.getReportAnnotations() + " "
+                    + r.getFileAnnotations() + (r.getEscalateToHighPriority() != null ? " high-priority" : "")).toList()).toList();
         }
     }
 

@@ -12,33 +12,36 @@ import java.util.function.Predicate;
 import org.apache.avro.specific.SpecificRecord;
 import org.cse.events.AccountEvent;
 import org.cse.events.AccountEventType;
-import org.cse.events.AccountState;
-import org.cse.events.AccountStatus;
+import org.cse.classifier.state.AccountState;
+import org.cse.classifier.state.AccountStatus;
 import org.cse.events.Action;
 import org.cse.events.ActionType;
 import org.cse.events.Appeal;
 import org.cse.events.Category;
 import org.cse.events.ConfirmationSource;
 import org.cse.events.ContentRef;
+import org.cse.events.GeneratedMedium;
 import org.cse.events.Decision;
 import org.cse.events.Identifier;
-import org.cse.events.Incident;
-import org.cse.events.IncidentState;
+import org.cse.classifier.state.Incident;
+import org.cse.classifier.state.IncidentState;
 import org.cse.events.Intent;
 import org.cse.events.Priority;
 import org.cse.events.Referral;
 import org.cse.events.ReferralTarget;
 import org.cse.events.Report;
-import org.cse.events.ReportSeen;
+import org.cse.events.Retraction;
+import org.cse.classifier.state.ReportSeen;
 import org.cse.events.ReporterKind;
 import org.cse.events.ReviewReason;
 import org.cse.events.ReviewRequest;
-import org.cse.events.Strike;
+import org.cse.classifier.state.Strike;
 import org.cse.events.ThirdPartyUrl;
 import org.cse.events.Verdict;
 import org.cse.schemas.DeadLetterReason;
 import org.cse.schemas.Limits;
 import org.cse.schemas.ReportFingerprint;
+import org.cse.schemas.RuleId;
 
 /**
  * The decision table of POLICY.md as pure functions: given an account's history and one input (a
@@ -59,17 +62,6 @@ public final class Policy {
     /** Strikes listed; older ones are counted in earlierStrikes. */
     static final int MAX_STRIKES = 50;
     static final int MAX_ACCOUNT_IDENTIFIERS = 100;
-
-    /** Rule ids: the row of the decision table that fired. */
-    public static final String CONFIRMED_MALICIOUS = "confirmed-malicious";
-    public static final String NO_MALICE_NOT_ALLOWED = "no-malice-not-allowed-for-category";
-    public static final String NO_MALICE_FIRST = "no-malice-first-violation";
-    public static final String REPEAT_VIOLATION = "repeat-violation";
-    public static final String ALREADY_SUSPENDED = "already-suspended";
-    public static final String NOT_A_VIOLATION = "not-a-violation";
-    public static final String APPEAL_UPHELD = "appeal-upheld";
-    public static final String APPEAL_OVERTURNED = "appeal-overturned";
-    public static final String BAN_EVASION = "ban-evasion";
 
     /**
      * The history after the input and what to emit, in order; or why the input is refused (history
@@ -143,6 +135,7 @@ public final class Policy {
                     .setState(IncidentState.UNDER_REVIEW)
                     .setFirstReportedAt(report.getReportedAt())
                     .setLastReportedAt(report.getReportedAt())
+                    .setGeneratedMedium(report.getGeneratedMedium())
                     .setClaimedCategory(report.getClaimedCategory())
                     .setContent(bounded(report.getContent(), MAX_CONTENT_PER_INCIDENT))
                     .setThirdPartyUrls(bounded(report.getThirdPartyUrls(), MAX_URLS_PER_INCIDENT))
@@ -168,7 +161,9 @@ public final class Policy {
                 ConfirmationSource source = kind == ReporterKind.URL_MATCH ? ConfirmationSource.VERIFIED_URL_MATCH
                         : ConfirmationSource.VERIFIED_HASH_MATCH;
                 // Only a reviewer can find that there was no malicious intent: a match counts as malicious.
-                outputs.add(decide(state, index, category, true, source, report.getReceivedAt(), now));
+                GeneratedMedium medium = report.getGeneratedMedium() != GeneratedMedium.NOT_STATED ? report.getGeneratedMedium()
+                        : incident.getGeneratedMedium();
+                outputs.add(decide(state, index, category, true, source, false, medium, report.getReceivedAt(), now));
             } else if (opened) {
                 outputs.add(reviewRequest(incident, report, now));
             }
@@ -218,12 +213,15 @@ public final class Policy {
         state.setIncidents(incidents);
         if (verdict.getViolation()) {
             boolean malicious = verdict.getIntent() != Intent.NO_MALICIOUS_INTENT;
+            // the confirmation states the medium; a reviewer who does not falls back on what a report stated
+            GeneratedMedium medium = verdict.getGeneratedMedium() != GeneratedMedium.NOT_STATED ? verdict.getGeneratedMedium()
+                    : incident.getGeneratedMedium();
             Decision decision = decide(state, index, verdict.getCategory(), malicious, ConfirmationSource.REVIEWER_VERDICT,
-                    verdict.getDecidedAt(), now);
+                    Boolean.TRUE.equals(verdict.getImminentDanger()), medium, verdict.getDecidedAt(), now);
             return Evaluation.of(state, List.of(decision), incident.getIncidentId());
         }
         String decisionId = Ids.decision(incident.getIncidentId());
-        Decision decision = decisionBuilder(decisionId, incident, state.getAccountId(), NOT_A_VIOLATION, now)
+        Decision decision = decisionBuilder(decisionId, incident, state.getAccountId(), RuleId.NOT_A_VIOLATION.id(), now)
                 .setReason("Reviewer found no violation: " + verdict.getExemption())
                 .setCategory(category)
                 .setConfirmation(ConfirmationSource.REVIEWER_VERDICT)
@@ -266,7 +264,7 @@ public final class Policy {
                 return Evaluation.of(state, List.of(Decision.newBuilder()
                         .setDecisionId(Ids.appealDecision(appeal.getAppealId()))
                         .setIncidentId(incidentId).setAccountId(appeal.getAccountId())
-                        .setPolicyVersion(definition.version()).setRuleId(APPEAL_UPHELD)
+                        .setPolicyVersion(definition.version()).setRuleId(RuleId.APPEAL_UPHELD.id())
                         .setReason("Appeal " + appeal.getAppealId() + " upheld decision " + appeal.getDecisionId() + ": nothing changes")
                         .setReportedAt(appeal.getAt()).setDecidedAt(now)
                         .build()));
@@ -289,7 +287,7 @@ public final class Policy {
                 return Evaluation.of(state, List.of(Decision.newBuilder()
                         .setDecisionId(decisionId)
                         .setIncidentId(incidentId).setAccountId(appeal.getAccountId())
-                        .setPolicyVersion(definition.version()).setRuleId(APPEAL_OVERTURNED)
+                        .setPolicyVersion(definition.version()).setRuleId(RuleId.APPEAL_OVERTURNED.id())
                         .setReason("Appeal " + appeal.getAppealId() + " overturned decision " + appeal.getDecisionId()
                                 + ": reinstate, unban, strike removed; unfinished referrals retracted")
                         .setCategory(strike.getCategory())
@@ -297,6 +295,7 @@ public final class Policy {
                         .setReportedAt(appeal.getAt()).setDecidedAt(now)
                         .setActions(actions)
                         .setRetractReferralIds(strike.getReferralIds())
+                        .setRetractions(strike.getRetractions())
                         .build()));
             }
         }
@@ -307,7 +306,7 @@ public final class Policy {
     public Evaluation onAccountEvent(AccountState previous, AccountEvent event, Instant now, Predicate<Identifier> banned) {
         AccountState state = copy(previous, event.getAccountId());
         if (event.getType() == AccountEventType.PRIOR_STRIKE) {
-            addStrike(state, new Strike(event.getEventId(), event.getCategory(), event.getAt(), List.of()));
+            addStrike(state, new Strike(event.getEventId(), event.getCategory(), event.getAt(), List.of(), List.of()));
             return Evaluation.of(state, List.of());
         }
         Set<Identifier> identifiers = new LinkedHashSet<>(state.getIdentifiers());
@@ -324,7 +323,7 @@ public final class Policy {
                 .setDecisionId(decisionId)
                 .setIncidentId(decisionId)
                 .setAccountId(event.getAccountId())
-                .setPolicyVersion(definition.version()).setRuleId(BAN_EVASION)
+                .setPolicyVersion(definition.version()).setRuleId(RuleId.BAN_EVASION.id())
                 .setReason("BAN_EVASION: new account shares " + evading.size() + " identifier(s) ("
                         + evading.stream().map(i -> i.getType().name()).distinct().toList() + ") with a banned account")
                 .setReportedAt(event.getAt()).setDecidedAt(now)
@@ -341,7 +340,7 @@ public final class Policy {
      * not eligible for the no-malice path; no malice, first violation.
      */
     private Decision decide(AccountState state, int index, Category category, boolean malicious, ConfirmationSource source,
-                            Instant knowledgeAt, Instant now) {
+                            boolean imminentDanger, GeneratedMedium medium, Instant knowledgeAt, Instant now) {
         Incident incident = state.getIncidents().get(index);
         PolicyDefinition.CategoryRule rule = definition.rule(category);
         String decisionId = Ids.decision(incident.getIncidentId());
@@ -353,25 +352,25 @@ public final class Policy {
         AccountStatus status;
         String confirmedBy = source == ConfirmationSource.REVIEWER_VERDICT ? "reviewer verdict" : "verified list match";
         if (state.getStatus() == AccountStatus.SUSPENDED) {
-            ruleId = ALREADY_SUSPENDED;
+            ruleId = RuleId.ALREADY_SUSPENDED.id();
             reason = category + " confirmed by " + confirmedBy + " on an account already permanently suspended: "
                     + "remove the new content and refer it";
             addIf(actions, !contentIds.isEmpty(), action(decisionId, ActionType.REMOVE_CONTENT, contentIds, List.of(), false));
             status = AccountStatus.SUSPENDED;
         } else if (hasStrike(state)) {
-            ruleId = REPEAT_VIOLATION;
+            ruleId = RuleId.REPEAT_VIOLATION.id();
             reason = category + " confirmed by " + confirmedBy + " after " + (state.getStrikes().size() + state.getEarlierStrikes())
                     + " earlier confirmed violation(s): permanent suspension";
             permanent(actions, decisionId, contentIds, state.getIdentifiers());
             status = AccountStatus.SUSPENDED;
         } else if (malicious || !rule.noMaliceAllowed()) {
-            ruleId = malicious ? CONFIRMED_MALICIOUS : NO_MALICE_NOT_ALLOWED;
+            ruleId = malicious ? RuleId.CONFIRMED_MALICIOUS.id() : RuleId.NO_MALICE_NOT_ALLOWED.id();
             reason = category + " confirmed by " + confirmedBy + (malicious ? ", malicious intent (none ruled out by a reviewer)"
                     : ", no malice found but " + category + " is not eligible for the no-malice path") + ": permanent suspension";
             permanent(actions, decisionId, contentIds, state.getIdentifiers());
             status = AccountStatus.SUSPENDED;
         } else {
-            ruleId = NO_MALICE_FIRST;
+            ruleId = RuleId.NO_MALICE_FIRST.id();
             reason = category + " confirmed by reviewer verdict with no malicious intent, first violation: "
                     + "require removal and lock until removed";
             addIf(actions, !contentIds.isEmpty(), action(decisionId, ActionType.REQUIRE_REMOVAL, contentIds, List.of(), true));
@@ -381,7 +380,7 @@ public final class Policy {
             potentialMeme = true;
             status = AccountStatus.LOCKED;
         }
-        List<Referral> referrals = referrals(decisionId, rule, incident.getThirdPartyUrls(), potentialMeme);
+        List<Referral> referrals = referrals(decisionId, rule, incident.getThirdPartyUrls(), potentialMeme, imminentDanger, medium);
         Decision decision = decisionBuilder(decisionId, incident, state.getAccountId(), ruleId, now)
                 .setReason(reason)
                 .setCategory(category)
@@ -390,13 +389,16 @@ public final class Policy {
                 .setKnowledgeAt(knowledgeAt)
                 .setActions(actions)
                 .setReferrals(referrals)
+                .setImminentDanger(imminentDanger)
+                .setGeneratedMedium(category == Category.GENERATED_DEPICTION ? medium : GeneratedMedium.NOT_STATED)
                 .build();
 
         List<Incident> incidents = new ArrayList<>(state.getIncidents());
         incidents.set(index, Incident.newBuilder(incident).setState(IncidentState.DECIDED).setDecisionId(decisionId).build());
         state.setIncidents(incidents);
         state.setStatus(status);
-        addStrike(state, new Strike(decisionId, category, now, referrals.stream().map(Referral::getReferralId).toList()));
+        addStrike(state, new Strike(decisionId, category, now, referrals.stream().map(Referral::getReferralId).toList(),
+                referrals.stream().map(r -> new Retraction(r.getReferralId(), r.getTarget(), r.getHostingCountry())).toList()));
         state.setRecentDecisionIds(boundedIds(append(state.getRecentDecisionIds(), decisionId)));
         return decision;
     }
@@ -407,11 +409,16 @@ public final class Policy {
         actions.add(action(decisionId, ActionType.BAN_IDENTIFIERS, List.of(), identifiers, false));
     }
 
-    private static List<Referral> referrals(String decisionId, PolicyDefinition.CategoryRule rule, List<ThirdPartyUrl> urls,
-                                            boolean potentialMeme) {
+    /**
+     * The referrals a confirmed violation requires. NCMEC's report is escalated to high priority when
+     * the category always is (SEXTORTION, TRAFFICKING) and whenever a reviewer found a child in
+     * imminent danger; its file annotations follow the medium the confirmation states.
+     */
+    private List<Referral> referrals(String decisionId, PolicyDefinition.CategoryRule rule, List<ThirdPartyUrl> urls,
+                                     boolean potentialMeme, boolean imminentDanger, GeneratedMedium medium) {
         List<Referral> referrals = new ArrayList<>();
         if (rule.referredToNcmec()) {
-            List<String> fileAnnotations = new ArrayList<>(rule.ncmec().fileAnnotations());
+            List<String> fileAnnotations = rule.ncmec().fileAnnotations(medium);
             if (potentialMeme) {
                 fileAnnotations.add("potentialMeme");
             }
@@ -422,7 +429,7 @@ public final class Policy {
                     .setReportAnnotations(rule.ncmec().reportAnnotations())
                     .setFileAnnotations(fileAnnotations)
                     .setPotentialMeme(potentialMeme)
-                    .setEscalateToHighPriority(rule.ncmec().escalateToHighPriority())
+                    .setEscalateToHighPriority(escalation(rule.ncmec().escalateToHighPriority(), imminentDanger))
                     .build());
         }
         if (rule.referredToInhope()) {
@@ -436,6 +443,13 @@ public final class Policy {
                             .build()));
         }
         return referrals;
+    }
+
+    private String escalation(String categoryReason, boolean imminentDanger) {
+        if (!imminentDanger) {
+            return categoryReason;
+        }
+        return categoryReason == null ? definition.imminentDanger() : categoryReason + "; " + definition.imminentDanger();
     }
 
     private Decision.Builder decisionBuilder(String decisionId, Incident incident, String accountId, String ruleId, Instant now) {
@@ -518,6 +532,9 @@ public final class Policy {
                         ? report.getReportedAt() : incident.getLastReportedAt());
         if (incident.getClaimedCategory() == null) {
             builder.setClaimedCategory(report.getClaimedCategory());
+        }
+        if (incident.getGeneratedMedium() == GeneratedMedium.NOT_STATED) {
+            builder.setGeneratedMedium(report.getGeneratedMedium());
         }
         Map<String, ContentRef> content = new LinkedHashMap<>();
         incident.getContent().forEach(c -> content.put(c.getContentId(), c));

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.cse.events.Category;
+import org.cse.events.GeneratedMedium;
 import org.cse.events.ReporterKind;
 import org.cse.runtime.YamlException;
 import org.cse.runtime.YamlTree;
@@ -29,12 +30,13 @@ import org.cse.schemas.NcmecVocabulary;
  * @param incidentWindow reports about the same content within this window are one incident
  * @param highPriorityCategories unconfirmed claims of these get a HIGH priority review
  * @param highPriorityScore a classifier score above this gets a HIGH priority review
+ * @param imminentDanger the reason an NCMEC report is escalated when a reviewer finds a child in imminent danger
  * @param verifiedLists the lists a verified match is made against: the reporter kind each takes and the
  *        categories a match on it can confirm (the first one when the reporter claims none)
  * @param categories the rule of every category
  */
 public record PolicyDefinition(String version, Duration incidentWindow, Set<Category> highPriorityCategories,
-                               double highPriorityScore, Map<String, VerifiedList> verifiedLists,
+                               double highPriorityScore, String imminentDanger, Map<String, VerifiedList> verifiedLists,
                                Map<Category, CategoryRule> categories) {
 
     /** What the policy says about one category. */
@@ -58,9 +60,20 @@ public record PolicyDefinition(String version, Duration incidentWindow, Set<Cate
      */
     public record VerifiedList(ReporterKind kind, List<Category> confirms) {}
 
-    /** How NCMEC receives a category. */
+    /**
+     * How NCMEC receives a category.
+     *
+     * @param fileAnnotationsByMedium file annotations for the medium a confirmation states; nothing for NOT_STATED
+     */
     public record Ncmec(String incidentType, List<String> reportAnnotations, List<String> fileAnnotations,
-                        String escalateToHighPriority) {}
+                        Map<GeneratedMedium, List<String>> fileAnnotationsByMedium, String escalateToHighPriority) {
+        /** The file annotations of a confirmation stating this medium. */
+        public List<String> fileAnnotations(GeneratedMedium medium) {
+            List<String> all = new ArrayList<>(fileAnnotations);
+            all.addAll(fileAnnotationsByMedium.getOrDefault(medium, List.of()));
+            return all;
+        }
+    }
 
     public CategoryRule rule(Category category) {
         return categories.get(category);
@@ -102,7 +115,7 @@ public record PolicyDefinition(String version, Duration incidentWindow, Set<Cate
 
         YamlTree.Node reviewNode = required(top, root, "review");
         Map<String, YamlTree.Node> review = reviewNode.map("review");
-        allowOnly(review, reviewNode, "review", "highPriorityCategories", "highPriorityScore");
+        allowOnly(review, reviewNode, "review", "highPriorityCategories", "highPriorityScore", "imminentDanger");
         Set<Category> highPriority = EnumSet.noneOf(Category.class);
         for (YamlTree.Node node : required(review, reviewNode, "highPriorityCategories").list("review.highPriorityCategories")) {
             highPriority.add(category(node));
@@ -117,6 +130,7 @@ public record PolicyDefinition(String version, Duration incidentWindow, Set<Cate
         if (score < 0 || score > 1) {
             throw scoreNode.error("review.highPriorityScore must be between 0 and 1");
         }
+        String imminentDanger = required(review, reviewNode, "imminentDanger").text("review.imminentDanger");
 
         YamlTree.Node listsNode = required(top, root, "verifiedLists");
         Map<String, VerifiedList> lists = new LinkedHashMap<>();
@@ -173,7 +187,7 @@ public record PolicyDefinition(String version, Duration incidentWindow, Set<Cate
                 }
             }
         }
-        return new PolicyDefinition(version, window, Set.copyOf(highPriority), score, Map.copyOf(lists), Map.copyOf(rules));
+        return new PolicyDefinition(version, window, Set.copyOf(highPriority), score, imminentDanger, Map.copyOf(lists), Map.copyOf(rules));
     }
 
     private static CategoryRule categoryRule(Category category, YamlTree.Node node) {
@@ -186,14 +200,32 @@ public record PolicyDefinition(String version, Duration incidentWindow, Set<Cate
         YamlTree.Node ncmecNode = fields.get("ncmec");
         if (ncmecNode != null) {
             Map<String, YamlTree.Node> n = ncmecNode.map(where + ".ncmec");
-            allowOnly(n, ncmecNode, where + ".ncmec", "incidentType", "reportAnnotations", "fileAnnotations", "escalateToHighPriority");
+            allowOnly(n, ncmecNode, where + ".ncmec", "incidentType", "reportAnnotations", "fileAnnotations", "fileAnnotationsByMedium",
+                    "escalateToHighPriority");
             YamlTree.Node typeNode = required(n, ncmecNode, "incidentType");
             String type = typeNode.text(where + ".ncmec.incidentType");
             if (!NcmecVocabulary.INCIDENT_TYPES.contains(type)) {
                 throw typeNode.error(where + ".ncmec.incidentType '" + type + "' is not one of NCMEC's incident types");
             }
+            Map<GeneratedMedium, List<String>> byMedium = new EnumMap<>(GeneratedMedium.class);
+            YamlTree.Node mediaNode = n.get("fileAnnotationsByMedium");
+            if (mediaNode != null) {
+                for (Map.Entry<String, YamlTree.Node> medium : mediaNode.map(where + ".ncmec.fileAnnotationsByMedium").entrySet()) {
+                    GeneratedMedium key;
+                    try {
+                        key = GeneratedMedium.valueOf(medium.getKey());
+                    } catch (IllegalArgumentException e) {
+                        throw mediaNode.keyError(medium.getKey(), where + ".ncmec.fileAnnotationsByMedium: unknown medium " + medium.getKey());
+                    }
+                    if (key == GeneratedMedium.NOT_STATED) {
+                        throw mediaNode.keyError(medium.getKey(), where + ".ncmec.fileAnnotationsByMedium: a medium not stated gets no annotation");
+                    }
+                    byMedium.put(key, flags(medium.getValue(), NcmecVocabulary.FILE_ANNOTATIONS,
+                            where + ".ncmec.fileAnnotationsByMedium." + key));
+                }
+            }
             ncmec = new Ncmec(type, flags(n.get("reportAnnotations"), NcmecVocabulary.REPORT_ANNOTATIONS, where + ".ncmec.reportAnnotations"),
-                    flags(n.get("fileAnnotations"), NcmecVocabulary.FILE_ANNOTATIONS, where + ".ncmec.fileAnnotations"),
+                    flags(n.get("fileAnnotations"), NcmecVocabulary.FILE_ANNOTATIONS, where + ".ncmec.fileAnnotations"), Map.copyOf(byMedium),
                     n.get("escalateToHighPriority") == null ? null : n.get("escalateToHighPriority").text(where + ".ncmec.escalateToHighPriority"));
         }
         Set<String> inhope = null;
@@ -214,7 +246,8 @@ public record PolicyDefinition(String version, Duration incidentWindow, Set<Cate
         if (inhope != null && !depicts) {
             throw inhopeNode.error(where + ": INHOPE referrals are for depicting or linking content only");
         }
-        if (ncmec != null && ncmec.fileAnnotations().contains("potentialMeme")) {
+        if (ncmec != null && (ncmec.fileAnnotations().contains("potentialMeme")
+                || ncmec.fileAnnotationsByMedium().values().stream().anyMatch(flags -> flags.contains("potentialMeme")))) {
             throw ncmecNode.error(where + ".ncmec.fileAnnotations: potentialMeme is set by the no-malice path, not per category");
         }
         return new CategoryRule(category, depicts, noMalice, ncmec, inhope);

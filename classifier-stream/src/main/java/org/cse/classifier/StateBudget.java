@@ -9,12 +9,12 @@ import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
-import org.cse.events.AccountState;
+import org.cse.classifier.state.AccountState;
 import org.cse.events.ContentRef;
-import org.cse.events.Incident;
-import org.cse.events.IncidentState;
-import org.cse.events.ReportSeen;
-import org.cse.events.Strike;
+import org.cse.classifier.state.Incident;
+import org.cse.classifier.state.IncidentState;
+import org.cse.classifier.state.ReportSeen;
+import org.cse.classifier.state.Strike;
 import org.cse.events.ThirdPartyUrl;
 
 /**

@@ -22,6 +22,7 @@ import org.cse.localstack.LocalStackExtension;
 import org.cse.localstack.TopicReader;
 import org.cse.schemas.DeadLetters;
 import org.cse.schemas.Topics;
+import org.cse.schemas.RuleId;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,7 +80,7 @@ class ClassifierIT {
             assertThat(decisions.awaitMatching(r -> other.equals(r.key()), 1, Duration.ofSeconds(90))).hasSize(1);
             var confirmed = decisions.awaitMatching(r -> flooded.equals(r.key()), 1, Duration.ofSeconds(60));
             assertThat(confirmed).hasSize(1);
-            assertThat(confirmed.get(0).value().getRuleId()).isEqualTo(Policy.CONFIRMED_MALICIOUS);
+            assertThat(confirmed.get(0).value().getRuleId()).isEqualTo(RuleId.CONFIRMED_MALICIOUS.id());
         }
         assertThat(classifier.isReady()).isTrue();
         HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
@@ -100,7 +101,7 @@ class ClassifierIT {
 
         try (TopicReader<String, Decision> decisions = harness.decisions()) {
             var records = decisions.awaitMatching(r -> account.equals(r.key()), 2, Duration.ofSeconds(60));
-            assertThat(records).extracting(r -> r.value().getRuleId()).containsExactly(Policy.NO_MALICE_FIRST, Policy.REPEAT_VIOLATION);
+            assertThat(records).extracting(r -> r.value().getRuleId()).containsExactly(RuleId.NO_MALICE_FIRST.id(), RuleId.REPEAT_VIOLATION.id());
         }
         HttpResponse<String> lookup = get("/v1/accounts/" + account);
         assertThat(lookup.statusCode()).isEqualTo(200);

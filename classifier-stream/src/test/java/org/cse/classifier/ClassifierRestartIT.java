@@ -14,6 +14,7 @@ import org.cse.localstack.LocalStack;
 import org.cse.localstack.LocalStackExtension;
 import org.cse.localstack.TopicReader;
 import org.cse.schemas.Topics;
+import org.cse.schemas.RuleId;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,7 +63,7 @@ class ClassifierRestartIT {
                 // per account: the first confirmed violation suspends, every later one only removes
                 Map<String, Long> suspensions = new HashMap<>();
                 for (ConsumerRecord<String, Decision> record : all) {
-                    if (record.value().getRuleId().equals(Policy.CONFIRMED_MALICIOUS)) {
+                    if (record.value().getRuleId().equals(RuleId.CONFIRMED_MALICIOUS.id())) {
                         suspensions.merge(record.key(), 1L, Long::sum);
                     }
                 }

@@ -29,6 +29,7 @@ import org.cse.events.ReviewReason;
 import org.cse.events.ReviewRequest;
 import org.cse.schemas.DeadLetters;
 import org.cse.schemas.Topics;
+import org.cse.schemas.RuleId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -54,7 +55,7 @@ class ClassifierTopologyTest {
         driver.reports.pipeInput("acct-1", hashMatch("r1", "acct-1", "post-1"));
 
         Decision decision = driver.decisions.readValue();
-        assertThat(decision.getRuleId()).isEqualTo(Policy.CONFIRMED_MALICIOUS);
+        assertThat(decision.getRuleId()).isEqualTo(RuleId.CONFIRMED_MALICIOUS.id());
         assertThat(decision.getActions()).extracting(a -> a.getType())
                 .containsExactly(ActionType.SUSPEND_PERMANENTLY, ActionType.REMOVE_CONTENT, ActionType.BAN_IDENTIFIERS);
         assertThat(decision.getActions().get(2).getIdentifierHashes()).extracting(i -> i.getHash()).containsExactly("h-email");
@@ -101,7 +102,7 @@ class ClassifierTopologyTest {
         driver.verdicts.pipeInput("acct-2", violation("v2", "acct-2", "r2", Category.SEXUALIZED_COMMENTARY, Intent.NO_MALICIOUS_INTENT), T0);
 
         List<Decision> all = driver.decisions.readValuesToList();
-        assertThat(all).extracting(Decision::getRuleId).containsExactly(Policy.NO_MALICE_FIRST, Policy.REPEAT_VIOLATION);
+        assertThat(all).extracting(Decision::getRuleId).containsExactly(RuleId.NO_MALICE_FIRST.id(), RuleId.REPEAT_VIOLATION.id());
         assertThat(all.get(0).getActions()).extracting(a -> a.getType())
                 .containsExactly(ActionType.REQUIRE_REMOVAL, ActionType.TEMPORARY_LOCK);
         assertThat(all.get(1).getActions()).extracting(a -> a.getType()).contains(ActionType.SUSPEND_PERMANENTLY);
@@ -114,7 +115,7 @@ class ClassifierTopologyTest {
         driver.reports.pipeInput("acct-3", hashMatch("r2", "acct-3", "post-b"));
 
         List<Decision> all = driver.decisions.readValuesToList();
-        assertThat(all.get(1).getRuleId()).isEqualTo(Policy.ALREADY_SUSPENDED);
+        assertThat(all.get(1).getRuleId()).isEqualTo(RuleId.ALREADY_SUSPENDED.id());
         assertThat(all.get(1).getActions()).extracting(a -> a.getType()).containsExactly(ActionType.REMOVE_CONTENT);
         assertThat(all.get(1).getReferrals()).extracting(Referral::getTarget).containsExactly(ReferralTarget.NCMEC);
     }
@@ -177,7 +178,7 @@ class ClassifierTopologyTest {
         driver.verdicts.pipeInput("acct-8", exemption("v1", "acct-8", "r1", Category.SEXUALIZED_COMMENTARY, Exemption.NON_SEXUALIZED_CONTEXT));
 
         Decision decision = driver.decisions.readValue();
-        assertThat(decision.getRuleId()).isEqualTo(Policy.NOT_A_VIOLATION);
+        assertThat(decision.getRuleId()).isEqualTo(RuleId.NOT_A_VIOLATION.id());
         assertThat(decision.getActions()).isEmpty();
         assertThat(decision.getReferrals()).isEmpty();
     }
@@ -196,7 +197,7 @@ class ClassifierTopologyTest {
 
         driver.appeals.pipeInput("acct-10", appeal("a1", "acct-10", suspended.getDecisionId(), AppealStatus.OVERTURNED));
         Decision overturned = driver.decisions.readValue();
-        assertThat(overturned.getRuleId()).isEqualTo(Policy.APPEAL_OVERTURNED);
+        assertThat(overturned.getRuleId()).isEqualTo(RuleId.APPEAL_OVERTURNED.id());
         assertThat(overturned.getActions()).extracting(a -> a.getType())
                 .containsExactly(ActionType.REINSTATE_ACCOUNT, ActionType.UNBAN_IDENTIFIERS);
         assertThat(overturned.getRetractReferralIds()).containsExactly(Ids.ncmecReferral(suspended.getDecisionId()));
@@ -204,7 +205,7 @@ class ClassifierTopologyTest {
         // the strike has left the history: a later no-malice violation is a first violation again
         driver.reports.pipeInput("acct-10", userReport("r2", "acct-10", "post-11", Category.SEXUALIZED_COMMENTARY));
         driver.verdicts.pipeInput("acct-10", violation("v1", "acct-10", "r2", Category.SEXUALIZED_COMMENTARY, Intent.NO_MALICIOUS_INTENT));
-        assertThat(driver.decisions.readValue().getRuleId()).isEqualTo(Policy.NO_MALICE_FIRST);
+        assertThat(driver.decisions.readValue().getRuleId()).isEqualTo(RuleId.NO_MALICE_FIRST.id());
     }
 
     @Test
@@ -216,7 +217,7 @@ class ClassifierTopologyTest {
         driver.reports.pipeInput("acct-11", hashMatch("r2", "acct-11", "post-2"));
 
         List<Decision> after = driver.decisions.readValuesToList();
-        assertThat(after).extracting(Decision::getRuleId).containsExactly(Policy.APPEAL_UPHELD, Policy.ALREADY_SUSPENDED);
+        assertThat(after).extracting(Decision::getRuleId).containsExactly(RuleId.APPEAL_UPHELD.id(), RuleId.ALREADY_SUSPENDED.id());
         assertThat(after.get(0).getActions()).isEmpty();
     }
 
@@ -230,7 +231,7 @@ class ClassifierTopologyTest {
 
         Decision decision = driver.decisions.readValue();
         assertThat(decision.getAccountId()).isEqualTo("acct-new");
-        assertThat(decision.getRuleId()).isEqualTo(Policy.BAN_EVASION);
+        assertThat(decision.getRuleId()).isEqualTo(RuleId.BAN_EVASION.id());
         assertThat(decision.getReason()).startsWith("BAN_EVASION");
         assertThat(decision.getActions().get(0).getType()).isEqualTo(ActionType.SUSPEND_PERMANENTLY);
         assertThat(driver.decisions.isEmpty()).isTrue();
@@ -249,13 +250,29 @@ class ClassifierTopologyTest {
         driver.reports.pipeInput("acct-13", hashMatch("r2", "acct-13", "post-2"));
 
         assertThat(driver.decisions.readValuesToList()).extracting(Decision::getRuleId)
-                .containsExactly(Policy.NO_MALICE_FIRST, Policy.CONFIRMED_MALICIOUS);
+                .containsExactly(RuleId.NO_MALICE_FIRST.id(), RuleId.CONFIRMED_MALICIOUS.id());
         List<Decision> shadow = driver.shadowDecisions.readValuesToList();
-        assertThat(shadow).extracting(Decision::getRuleId).containsExactly(Policy.NO_MALICE_NOT_ALLOWED, Policy.CONFIRMED_MALICIOUS);
+        assertThat(shadow).extracting(Decision::getRuleId).containsExactly(RuleId.NO_MALICE_NOT_ALLOWED.id(), RuleId.CONFIRMED_MALICIOUS.id());
         assertThat(shadow).extracting(Decision::getPolicyVersion).containsOnly("candidate");
-        assertThat(driver.meters.counter("cse_classifier_shadow_disagreements", "live", LIVE, "shadow", "candidate").count())
-                .isEqualTo(1.0);
+        assertThat(driver.meters.counter("cse_classifier_shadow_disagreements", "live", LIVE, "shadow", "candidate",
+                "live_rule", RuleId.NO_MALICE_FIRST.id(), "shadow_rule", RuleId.NO_MALICE_NOT_ALLOWED.id()).count()).isEqualTo(1.0);
         assertThat(driver.meters.counter("cse_classifier_shadow_comparisons", "live", LIVE, "shadow", "candidate").count())
                 .isEqualTo(3.0);
+    }
+
+    @Test
+    void aCandidateThatOnlyChangesWhatNcmecIsToldStillDisagreesUnderTheSameRule() throws Exception {
+        // The candidate no longer escalates TRAFFICKING: same rule, same actions, another report.
+        PolicyDefinition candidate = PolicyDefinitionTest.parse(PolicyDefinitionTest.bundledText()
+                .replace("version: \"" + LIVE + "\"", "version: \"candidate\"")
+                .replace("      escalateToHighPriority: \"Child sex trafficking\"\n", ""));
+        start(candidate);
+        driver.reports.pipeInput("acct-14", userReport("r1", "acct-14", "post-1", Category.TRAFFICKING));
+        driver.verdicts.pipeInput("acct-14", violation("v1", "acct-14", "r1", Category.TRAFFICKING, Intent.MALICIOUS));
+
+        assertThat(driver.decisions.readValue().getReferrals().get(0).getEscalateToHighPriority()).isNotNull();
+        assertThat(driver.shadowDecisions.readValue().getReferrals().get(0).getEscalateToHighPriority()).isNull();
+        assertThat(driver.meters.counter("cse_classifier_shadow_disagreements", "live", LIVE, "shadow", "candidate",
+                "live_rule", RuleId.CONFIRMED_MALICIOUS.id(), "shadow_rule", RuleId.CONFIRMED_MALICIOUS.id()).count()).isEqualTo(1.0);
     }
 }

@@ -10,12 +10,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.cse.events.AccountStatus;
+import org.cse.classifier.state.AccountStatus;
 import org.cse.events.ActionType;
 import org.cse.events.BannedIdentifier;
 import org.cse.events.Category;
 import org.cse.events.Decision;
 import org.cse.events.Exemption;
+import org.cse.events.GeneratedMedium;
 import org.cse.events.IdentifierType;
 import org.cse.events.Intent;
 import org.cse.events.Referral;
@@ -23,7 +24,9 @@ import org.cse.events.ReferralTarget;
 import org.cse.events.Report;
 import org.cse.events.Reporter;
 import org.cse.events.ReporterKind;
+import org.cse.events.Verdict;
 import org.cse.schemas.DeadLetters;
+import org.cse.schemas.RuleId;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -67,6 +70,8 @@ class DecisionTableTest {
     /** POLICY.md: "no-malice path allowed: no". */
     private static final Set<Category> NO_MALICE_NOT_ALLOWED = EnumSet.of(Category.SOLICITATION, Category.TRAFFICKING,
             Category.EXPLICIT_MEDIA_TO_CHILD, Category.ENTICEMENT, Category.SEXTORTION);
+    /** POLICY.md: "NCMEC high priority: always for SEXTORTION and TRAFFICKING". */
+    private static final Set<Category> ALWAYS_HIGH_PRIORITY = EnumSet.of(Category.SEXTORTION, Category.TRAFFICKING);
     private static final Set<Category> DEPICTING_OR_LINKING = EnumSet.of(Category.VISUAL_DEPICTION, Category.GENERATED_DEPICTION,
             Category.CSAM_LINK);
 
@@ -123,16 +128,16 @@ class DecisionTableTest {
         String expectedRule;
         List<ActionType> expectedActions;
         if (history.status == AccountStatus.SUSPENDED) {
-            expectedRule = Policy.ALREADY_SUSPENDED;
+            expectedRule = RuleId.ALREADY_SUSPENDED.id();
             expectedActions = List.of(ActionType.REMOVE_CONTENT);
         } else if (history.strike) {
-            expectedRule = Policy.REPEAT_VIOLATION;
+            expectedRule = RuleId.REPEAT_VIOLATION.id();
             expectedActions = List.of(ActionType.SUSPEND_PERMANENTLY, ActionType.REMOVE_CONTENT, ActionType.BAN_IDENTIFIERS);
         } else if (maliceFound || NO_MALICE_NOT_ALLOWED.contains(category)) {
-            expectedRule = maliceFound ? Policy.CONFIRMED_MALICIOUS : Policy.NO_MALICE_NOT_ALLOWED;
+            expectedRule = maliceFound ? RuleId.CONFIRMED_MALICIOUS.id() : RuleId.NO_MALICE_NOT_ALLOWED.id();
             expectedActions = List.of(ActionType.SUSPEND_PERMANENTLY, ActionType.REMOVE_CONTENT, ActionType.BAN_IDENTIFIERS);
         } else {
-            expectedRule = Policy.NO_MALICE_FIRST;
+            expectedRule = RuleId.NO_MALICE_FIRST.id();
             expectedActions = DEPICTING_OR_LINKING.contains(category)
                     ? List.of(ActionType.REQUIRE_REMOVAL, ActionType.TEMPORARY_LOCK, ActionType.REMOVE_CONTENT)
                     : List.of(ActionType.REQUIRE_REMOVAL, ActionType.TEMPORARY_LOCK);
@@ -148,23 +153,94 @@ class DecisionTableTest {
         if (NCMEC.containsKey(category)) {
             assertThat(ncmec).hasSize(1);
             assertThat(ncmec.get(0).getIncidentType()).isEqualTo(NCMEC.get(category));
-            assertThat(ncmec.get(0).getPotentialMeme()).isEqualTo(expectedRule.equals(Policy.NO_MALICE_FIRST));
+            assertThat(ncmec.get(0).getPotentialMeme()).isEqualTo(expectedRule.equals(RuleId.NO_MALICE_FIRST.id()));
         } else {
             assertThat(ncmec).isEmpty();
         }
         assertThat(decision.getReferrals()).filteredOn(r -> r.getTarget() == ReferralTarget.INHOPE)
                 .extracting(Referral::getHostingCountry)
                 .containsExactlyElementsOf(category == Category.CSAM_LINK ? List.of("DE") : List.of());
+        if (!ncmec.isEmpty()) {
+            // POLICY.md: always high priority for SEXTORTION and TRAFFICKING; no verdict here finds imminent danger
+            assertThat(ncmec.get(0).getEscalateToHighPriority() != null).as("high priority")
+                    .isEqualTo(ALWAYS_HIGH_PRIORITY.contains(category));
+            // no confirmation here states a medium: no generated-depiction annotation, whatever the category
+            assertThat(ncmec.get(0).getFileAnnotations()).doesNotContain("generativeAi", "animeDrawingVirtualHentai");
+        }
         if (category == Category.SEXTORTION) {
             assertThat(ncmec.get(0).getReportAnnotations()).containsExactly("sextortion");
-            assertThat(ncmec.get(0).getEscalateToHighPriority()).isNotBlank();
         }
         if (category == Category.SOLICITATION) {
             assertThat(ncmec.get(0).getReportAnnotations()).containsExactly("csamSolicitation");
         }
-        if (category == Category.GENERATED_DEPICTION) {
-            assertThat(ncmec.get(0).getFileAnnotations()).contains("generativeAi");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reportableCategories")
+    void aReviewerFindingAChildInImminentDangerEscalatesEveryReportableCategory(Category category) {
+        String account = "acct-imminent-" + category;
+        topology.reports.pipeInput(account, Fixtures.userReport("r-" + account, account, "post-1", category));
+        topology.verdicts.pipeInput(account, Verdict.newBuilder(Fixtures.violation("v-" + account, account, "r-" + account, category,
+                Intent.MALICIOUS)).setImminentDanger(true).build());
+
+        Decision decision = decisionsOf(account).get(0);
+        Referral ncmec = decision.getReferrals().stream().filter(r -> r.getTarget() == ReferralTarget.NCMEC).findFirst().orElseThrow();
+        assertThat(ncmec.getEscalateToHighPriority()).contains("imminent danger");
+        assertThat(decision.getImminentDanger()).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reportableCategories")
+    void withoutAFindingOfImminentDangerOnlySextortionAndTraffickingEscalate(Category category) {
+        String account = "acct-not-imminent-" + category;
+        topology.reports.pipeInput(account, Fixtures.userReport("r-" + account, account, "post-1", category));
+        topology.verdicts.pipeInput(account, Verdict.newBuilder(Fixtures.violation("v-" + account, account, "r-" + account, category,
+                Intent.MALICIOUS)).setImminentDanger(false).build());
+
+        Referral ncmec = decisionsOf(account).get(0).getReferrals().stream().filter(r -> r.getTarget() == ReferralTarget.NCMEC)
+                .findFirst().orElseThrow();
+        assertThat(ncmec.getEscalateToHighPriority() != null).isEqualTo(ALWAYS_HIGH_PRIORITY.contains(category));
+    }
+
+    static Stream<Category> reportableCategories() {
+        return NCMEC.keySet().stream().sorted();
+    }
+
+    @ParameterizedTest(name = "{0} confirmed by {1}")
+    @org.junit.jupiter.params.provider.CsvSource({
+            "AI_OR_COMPUTER_GENERATED, verdict, generativeAi", "DRAWN_OR_ANIMATED, verdict, animeDrawingVirtualHentai",
+            "NOT_STATED, verdict, ''", "AI_OR_COMPUTER_GENERATED, hash match, generativeAi",
+            "DRAWN_OR_ANIMATED, hash match, animeDrawingVirtualHentai", "NOT_STATED, hash match, ''"})
+    void aGeneratedDepictionsFileAnnotationFollowsTheMediumTheConfirmationStates(GeneratedMedium medium, String confirmation,
+                                                                                String annotation) {
+        String account = "acct-medium-" + medium + "-" + confirmation.replace(' ', '-');
+        if (confirmation.equals("verdict")) {
+            topology.reports.pipeInput(account, Fixtures.userReport("r-" + account, account, "post-1", Category.GENERATED_DEPICTION));
+            topology.verdicts.pipeInput(account, Verdict.newBuilder(Fixtures.violation("v-" + account, account, "r-" + account,
+                    Category.GENERATED_DEPICTION, Intent.MALICIOUS)).setGeneratedMedium(medium).build());
+        } else {
+            topology.reports.pipeInput(account, Report.newBuilder(Fixtures.hashMatch("r-" + account, account, "post-1",
+                    Category.GENERATED_DEPICTION)).setGeneratedMedium(medium).build());
         }
+
+        Decision decision = decisionsOf(account).get(0);
+        Referral ncmec = decision.getReferrals().stream().filter(r -> r.getTarget() == ReferralTarget.NCMEC).findFirst().orElseThrow();
+        assertThat(ncmec.getFileAnnotations()).containsExactlyElementsOf(annotation == null || annotation.isEmpty() ? List.of()
+                : List.of(annotation));
+        assertThat(decision.getGeneratedMedium()).isEqualTo(medium);
+    }
+
+    @org.junit.jupiter.api.Test
+    void aClassifierThatStatesTheMediumInformsAVerdictThatDoesNot() {
+        String account = "acct-medium-from-classifier";
+        topology.reports.pipeInput(account, Report.newBuilder(Fixtures.classifierReport("r-" + account, account, "post-1", 0.97))
+                .setClaimedCategory(Category.GENERATED_DEPICTION).setGeneratedMedium(GeneratedMedium.AI_OR_COMPUTER_GENERATED).build());
+        topology.verdicts.pipeInput(account, Fixtures.violation("v-" + account, account, "r-" + account, Category.GENERATED_DEPICTION,
+                Intent.NO_MALICIOUS_INTENT));
+
+        Referral ncmec = decisionsOf(account).get(0).getReferrals().stream().filter(r -> r.getTarget() == ReferralTarget.NCMEC)
+                .findFirst().orElseThrow();
+        assertThat(ncmec.getFileAnnotations()).containsExactly("generativeAi", "potentialMeme");
     }
 
     static Stream<Arguments> everyClaimBeyondALIst() {
@@ -209,7 +285,7 @@ class DecisionTableTest {
         } else {
             assertThat(dead).isEmpty();
             assertThat(decisions).hasSize(1);
-            assertThat(decisions.get(0).getRuleId()).isEqualTo(Policy.NOT_A_VIOLATION);
+            assertThat(decisions.get(0).getRuleId()).isEqualTo(RuleId.NOT_A_VIOLATION.id());
             assertThat(decisions.get(0).getActions()).isEmpty();
         }
     }
@@ -236,9 +312,9 @@ class DecisionTableTest {
         List<String> earlier = decisionsOf(account).stream().map(Decision::getRuleId).toList();
         switch (history) {
             case ACTIVE_NO_STRIKE, ACTIVE_PRIOR_STRIKE -> assertThat(earlier).isEmpty();
-            case LOCKED_WITH_STRIKE -> assertThat(earlier).containsExactly(Policy.NO_MALICE_FIRST);
-            case SUSPENDED_NO_STRIKE -> assertThat(earlier).containsExactly(Policy.BAN_EVASION);
-            case SUSPENDED_WITH_STRIKE -> assertThat(earlier).containsExactly(Policy.CONFIRMED_MALICIOUS);
+            case LOCKED_WITH_STRIKE -> assertThat(earlier).containsExactly(RuleId.NO_MALICE_FIRST.id());
+            case SUSPENDED_NO_STRIKE -> assertThat(earlier).containsExactly(RuleId.BAN_EVASION.id());
+            case SUSPENDED_WITH_STRIKE -> assertThat(earlier).containsExactly(RuleId.CONFIRMED_MALICIOUS.id());
         }
     }
 

@@ -9,7 +9,7 @@ import java.util.List;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.test.TestRecord;
-import org.cse.events.AccountState;
+import org.cse.classifier.state.AccountState;
 import org.cse.events.ActionType;
 import org.cse.events.Category;
 import org.cse.events.ContentHash;
@@ -19,6 +19,7 @@ import org.cse.events.Decision;
 import org.cse.events.Report;
 import org.cse.schemas.DeadLetters;
 import org.cse.schemas.Topics;
+import org.cse.schemas.RuleId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -109,7 +110,7 @@ class HostileInputTopologyTest {
 
         List<Decision> decisions = driver.decisions.readValuesToList();
         assertThat(decisions).extracting(Decision::getAccountId).containsExactly(account, "acct-other");
-        assertThat(decisions.get(0).getRuleId()).isEqualTo(Policy.CONFIRMED_MALICIOUS);
+        assertThat(decisions.get(0).getRuleId()).isEqualTo(RuleId.CONFIRMED_MALICIOUS.id());
         assertThat(driver.deadLetters.isEmpty()).isTrue();
     }
 

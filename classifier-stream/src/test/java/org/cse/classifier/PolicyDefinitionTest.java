@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import org.cse.events.Category;
+import org.cse.events.GeneratedMedium;
 import org.cse.events.ReporterKind;
 import org.junit.jupiter.api.Test;
 import org.cse.runtime.YamlException;
@@ -28,7 +29,13 @@ class PolicyDefinitionTest {
                 .containsEntry("iwf-url-list", new PolicyDefinition.VerifiedList(ReporterKind.URL_MATCH, List.of(Category.CSAM_LINK)));
         assertThat(policy.rule(Category.SEXTORTION).ncmec().reportAnnotations()).containsExactly("sextortion");
         assertThat(policy.rule(Category.SEXTORTION).ncmec().escalateToHighPriority()).isNotBlank();
-        assertThat(policy.rule(Category.GENERATED_DEPICTION).ncmec().fileAnnotations()).contains("generativeAi");
+        assertThat(policy.rule(Category.TRAFFICKING).ncmec().escalateToHighPriority()).isNotBlank();
+        assertThat(policy.rule(Category.GENERATED_DEPICTION).ncmec().fileAnnotations(GeneratedMedium.AI_OR_COMPUTER_GENERATED))
+                .containsExactly("generativeAi");
+        assertThat(policy.rule(Category.GENERATED_DEPICTION).ncmec().fileAnnotations(GeneratedMedium.DRAWN_OR_ANIMATED))
+                .containsExactly("animeDrawingVirtualHentai");
+        assertThat(policy.rule(Category.GENERATED_DEPICTION).ncmec().fileAnnotations(GeneratedMedium.NOT_STATED)).isEmpty();
+        assertThat(policy.imminentDanger()).isNotBlank();
         assertThat(policy.rule(Category.CSAM_LINK).inhopeUnlessHostedIn()).containsExactly("US");
         assertThat(policy.highPriorityScore()).isEqualTo(0.9);
     }
@@ -90,6 +97,42 @@ class PolicyDefinitionTest {
         assertThatThrownBy(() -> parse(bundledText().replace("highPriorityScore: 0.9", "highPriorityScore: 9")))
                 .hasMessageContaining("between 0 and 1");
         assertThatThrownBy(() -> parse("version: [")).isInstanceOf(YamlException.class).hasMessageContaining("not valid YAML");
+    }
+
+    @Test
+    void anNcmecAnnotationOutsideTheKnownListIsRefusedWithItsLine() {
+        String byMedium = bundledText().replace("DRAWN_OR_ANIMATED: [animeDrawingVirtualHentai]", "DRAWN_OR_ANIMATED: [anime]");
+        assertThatThrownBy(() -> parse(byMedium)).isInstanceOf(YamlException.class)
+                .hasMessageContaining("line " + lineOf(byMedium, "DRAWN_OR_ANIMATED: [anime]") + ":")
+                .hasMessageContaining("anime");
+
+        String report = bundledText().replace("reportAnnotations: [sextortion]", "reportAnnotations: [blackmail]");
+        assertThatThrownBy(() -> parse(report)).isInstanceOf(YamlException.class)
+                .hasMessageContaining("line " + lineOf(report, "reportAnnotations: [blackmail]") + ":")
+                .hasMessageContaining("blackmail");
+
+        String file = bundledText().replace("""
+                      incidentType: "Unsolicited Obscene Material Sent to a Child"
+                """, """
+                      incidentType: "Unsolicited Obscene Material Sent to a Child"
+                      fileAnnotations: [infant, deepfake]
+                """);
+        assertThatThrownBy(() -> parse(file)).isInstanceOf(YamlException.class)
+                .hasMessageContaining("line " + lineOf(file, "fileAnnotations: [infant, deepfake]") + ":")
+                .hasMessageContaining("deepfake");
+    }
+
+    @Test
+    void aMediumMustBeKnownAndStatedAndTheImminentDangerReasonIsRequired() {
+        String unknown = bundledText().replace("        DRAWN_OR_ANIMATED:", "        CARTOON:");
+        assertThatThrownBy(() -> parse(unknown)).isInstanceOf(YamlException.class)
+                .hasMessageContaining("line " + lineOf(unknown, "        CARTOON:") + ":").hasMessageContaining("unknown medium CARTOON");
+        String notStated = bundledText().replace("        DRAWN_OR_ANIMATED:", "        NOT_STATED:");
+        assertThatThrownBy(() -> parse(notStated)).hasMessageContaining("a medium not stated gets no annotation");
+        String noReason = bundledText().replaceAll("(?m)^  imminentDanger: .*\\n", "");
+        assertThat(noReason).doesNotContain("imminentDanger: \"");
+        assertThatThrownBy(() -> parse(noReason)).isInstanceOf(YamlException.class)
+                .hasMessageContaining("missing required field imminentDanger");
     }
 
     @Test

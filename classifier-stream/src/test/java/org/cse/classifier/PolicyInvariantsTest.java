@@ -20,6 +20,7 @@ import org.cse.events.Exemption;
 import org.cse.events.Intent;
 import org.cse.events.Report;
 import org.cse.events.Verdict;
+import org.cse.schemas.RuleId;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -126,14 +127,14 @@ class PolicyInvariantsTest {
                     assertThat(accountStrikes).as(context + ": lock despite an earlier confirmed violation").isEmpty();
                 }
                 if (actions.contains(ActionType.REINSTATE_ACCOUNT)) {
-                    assertThat(decision.getRuleId()).as(context).isEqualTo(Policy.APPEAL_OVERTURNED);
+                    assertThat(decision.getRuleId()).as(context).isEqualTo(RuleId.APPEAL_OVERTURNED.id());
                     assertThat(overturnedAppeals).as(context + ": reinstated without an overturned appeal")
                             .anyMatch(appealId -> decision.getDecisionId().equals(Ids.appealDecision(appealId)));
                     suspended.put(account, false);
                     accountStrikes.removeIf(strike -> decision.getReason().contains(strike));
                 }
-                boolean confirmedViolation = !appealDecision && !decision.getRuleId().equals(Policy.NOT_A_VIOLATION)
-                        && !decision.getRuleId().equals(Policy.BAN_EVASION);
+                boolean confirmedViolation = !appealDecision && !decision.getRuleId().equals(RuleId.NOT_A_VIOLATION.id())
+                        && !decision.getRuleId().equals(RuleId.BAN_EVASION.id());
                 if (confirmedViolation) {
                     accountStrikes.add(decision.getDecisionId());
                 }

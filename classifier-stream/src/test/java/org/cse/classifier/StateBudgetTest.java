@@ -5,14 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.cse.events.AccountState;
-import org.cse.events.AccountStatus;
+import org.cse.classifier.state.AccountState;
+import org.cse.classifier.state.AccountStatus;
 import org.cse.events.ContentHash;
 import org.cse.events.ContentKind;
 import org.cse.events.ContentRef;
-import org.cse.events.Incident;
-import org.cse.events.IncidentState;
-import org.cse.events.Strike;
+import org.cse.classifier.state.Incident;
+import org.cse.classifier.state.IncidentState;
+import org.cse.classifier.state.Strike;
 import org.junit.jupiter.api.Test;
 
 class StateBudgetTest {
@@ -68,7 +68,7 @@ class StateBudgetTest {
     private static AccountState state(List<Incident> incidents, int strikes) {
         List<Strike> list = new ArrayList<>();
         for (int i = 0; i < strikes; i++) {
-            list.add(new Strike("dec-" + i, null, T, List.of("dec-" + i + "/NCMEC")));
+            list.add(new Strike("dec-" + i, null, T, List.of("dec-" + i + "/NCMEC"), List.of()));
         }
         return AccountState.newBuilder().setAccountId("acct").setStatus(AccountStatus.SUSPENDED).setStrikes(list)
                 .setIncidents(incidents).build();

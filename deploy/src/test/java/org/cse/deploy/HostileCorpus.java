@@ -34,6 +34,7 @@ import org.cse.events.Reporter;
 import org.cse.events.ReporterKind;
 import org.cse.events.ThirdPartyUrl;
 import org.cse.events.Verdict;
+import org.cse.schemas.RuleId;
 import org.cse.schemas.Topics;
 
 /**
@@ -134,7 +135,7 @@ final class HostileCorpus {
             case "account-event" -> AccountEvent.newBuilder().setEventId("evt-h").setAccountId("acct-h").setType(AccountEventType.CREATED)
                     .setIdentifiers(List.of(new Identifier(IdentifierType.EMAIL, "h-1"))).setAt(AT).build();
             case "decision" -> Decision.newBuilder().setDecisionId("dec-h").setIncidentId("inc-h").setAccountId("acct-h")
-                    .setPolicyVersion("hostile").setRuleId("confirmed-malicious").setReason("hostile corpus")
+                    .setPolicyVersion("hostile").setRuleId(RuleId.CONFIRMED_MALICIOUS.id()).setReason("hostile corpus")
                     .setCategory(Category.SEXTORTION).setConfirmation(ConfirmationSource.REVIEWER_VERDICT)
                     .setReportIds(List.of("rep-h")).setReportedAt(AT).setDecidedAt(AT).setKnowledgeAt(AT)
                     .setActions(List.of(
@@ -199,6 +200,7 @@ final class HostileCorpus {
             case LONG -> value.asLong();
             case INT -> value.asInt();
             case BOOLEAN -> value.asBoolean();
+            case ENUM -> org.apache.avro.specific.SpecificData.get().createEnum(value.asText(), type);
             default -> value.asText();
         };
     }

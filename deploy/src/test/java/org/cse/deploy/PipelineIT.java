@@ -20,7 +20,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.cse.events.Category;
 import org.cse.events.ContentKind;
+import org.cse.events.GeneratedMedium;
 import org.cse.events.ContentRef;
 import org.cse.events.Referral;
 import org.cse.events.ReferralTarget;
@@ -29,6 +31,7 @@ import org.cse.schemas.DeadLetters;
 import org.cse.events.ActionType;
 import org.cse.events.Decision;
 import org.cse.events.ReviewRequest;
+import org.cse.events.Verdict;
 import org.cse.localstack.LocalStack;
 import org.cse.localstack.LocalStackExtension;
 import org.cse.localstack.TopicReader;
@@ -121,6 +124,51 @@ class PipelineIT {
         }
         assertThat(pipeline.platform().applied(account)).isEmpty();
         assertThat(pipeline.ncmec().reports()).noneMatch(report -> report.xml().contains(account));
+    }
+
+    @Test
+    void traffickingAndAChildInImminentDangerFinishHighPriorityNcmecReportsAndTheConfirmedMediumAnnotatesTheReferral() throws Exception {
+        String trafficking = "acct-" + UUID.randomUUID();
+        String enticement = "acct-" + UUID.randomUUID();
+        String generated = "acct-" + UUID.randomUUID();
+        LocalStack stack = pipeline.stack();
+        for (var claim : Map.of(trafficking, "TRAFFICKING", enticement, "ENTICEMENT", generated, "GENERATED_DEPICTION").entrySet()) {
+            assertThat(post("user-reports", SampleTraffic.SEXTORTION_USER_REPORT.replace("acct-2002", claim.getKey())
+                    .replace("SEXTORTION", claim.getValue())).statusCode()).isEqualTo(202);
+        }
+
+        try (TopicReader<String, ReviewRequest> reviews = stack.reader(Topics.REVIEW_REQUESTS);
+             TopicReader<String, Decision> decisions = stack.reader(Topics.DECISIONS);
+             KafkaProducer<String, Verdict> verdicts = stack.producer(Topics.VERDICTS)) {
+            // reviewers confirm: trafficking (no finding on danger), enticement with a child in imminent danger,
+            // and a generated depiction they find AI-generated
+            for (var finding : List.of(
+                    new Object[] {trafficking, Category.TRAFFICKING, null, GeneratedMedium.NOT_STATED},
+                    new Object[] {enticement, Category.ENTICEMENT, true, GeneratedMedium.NOT_STATED},
+                    new Object[] {generated, Category.GENERATED_DEPICTION, false, GeneratedMedium.AI_OR_COMPUTER_GENERATED})) {
+                String account = (String) finding[0];
+                ReviewRequest review = reviews.awaitMatching(r -> account.equals(r.key()), 1, Duration.ofSeconds(60)).get(0).value();
+                verdicts.send(new ProducerRecord<>(Topics.VERDICTS.name(), account, Verdict.newBuilder().setVerdictId("ver-" + account)
+                        .setReportId(review.getReportIds().get(0)).setAccountId(account).setReviewerId("rev-it").setViolation(true)
+                        .setCategory((Category) finding[1]).setImminentDanger((Boolean) finding[2])
+                        .setGeneratedMedium((GeneratedMedium) finding[3]).setDecidedAt(Instant.now()).build())).get(10, TimeUnit.SECONDS);
+            }
+
+            await().atMost(Duration.ofSeconds(90)).until(() -> List.of(trafficking, enticement, generated).stream().allMatch(account ->
+                    pipeline.ncmec().finishedReports().stream().anyMatch(report -> report.xml().contains(account))));
+            assertThat(finishedReport(trafficking)).contains("<escalateToHighPriority>Child sex trafficking</escalateToHighPriority>");
+            assertThat(finishedReport(enticement)).contains("<escalateToHighPriority>A reviewer found a child in imminent danger"
+                    + "</escalateToHighPriority>");
+            assertThat(finishedReport(generated)).doesNotContain("escalateToHighPriority");
+            Decision decided = decisions.awaitMatching(r -> generated.equals(r.key()), 1, Duration.ofSeconds(10)).get(0).value();
+            assertThat(decided.getGeneratedMedium()).isEqualTo(GeneratedMedium.AI_OR_COMPUTER_GENERATED);
+            assertThat(decided.getReferrals()).filteredOn(referral -> referral.getTarget() == ReferralTarget.NCMEC)
+                    .singleElement().extracting(Referral::getFileAnnotations).isEqualTo(List.of("generativeAi"));
+        }
+    }
+
+    private String finishedReport(String account) {
+        return pipeline.ncmec().finishedReports().stream().filter(report -> report.xml().contains(account)).findFirst().orElseThrow().xml();
     }
 
     @Test

@@ -4,13 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import org.cse.classifier.PolicyDefinition;
+import org.cse.events.ActionType;
+import org.cse.events.GeneratedMedium;
+import org.cse.schemas.DeadLetterReason;
 import org.cse.schemas.Limits;
+import org.cse.schemas.RuleId;
 import org.cse.schemas.Topic;
 import org.cse.schemas.Topics;
 import org.junit.jupiter.api.Test;
 
-/** The README's topic table must say what the catalogue says: operators read the README at 3 a.m. */
+/** The README's tables must say what the code says: operators read the README at 3 a.m. */
 class ReadmeTest {
     @Test
     void topicTableMatchesTheCatalogue() throws Exception {
@@ -48,6 +54,26 @@ class ReadmeTest {
                 .contains("| `description` | " + Limits.MAX_DESCRIPTION_CHARS + " characters")
                 .contains(Limits.MAX_HOSTING_ISP_CHARS + " characters |");
         Limits.HASH_HEX_LENGTHS.forEach((algorithm, length) -> assertThat(table).contains("`" + algorithm + "` (" + length));
+    }
+
+    @Test
+    void theVocabularyIsTheOneInSchemas() throws Exception {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        String decisions = readme.substring(readme.indexOf("## Decisions"), readme.indexOf("## Topics"));
+        String deadLetters = readme.substring(readme.indexOf("**Dead letters**"), readme.indexOf("## HTTP API"));
+
+        List<String> ruleRows = decisions.lines().filter(line -> line.startsWith("| `")).map(line -> line.split("`")[1]).toList();
+        assertThat(ruleRows).containsExactlyInAnyOrderElementsOf(Arrays.stream(RuleId.values()).map(RuleId::id).toList());
+        for (ActionType type : ActionType.values()) {
+            assertThat(decisions).contains("`" + type.name() + "`");
+        }
+        for (DeadLetterReason reason : DeadLetterReason.values()) {
+            assertThat(deadLetters).contains("`" + reason.name() + "`");
+        }
+        assertThat(decisions).contains("`" + PolicyDefinition.bundled().version() + "`");
+        for (GeneratedMedium medium : GeneratedMedium.values()) {
+            assertThat(decisions).contains("`" + medium.name() + "`");
+        }
     }
 
     @Test

@@ -18,6 +18,7 @@ import org.cse.events.Referral;
 import org.cse.events.ReferralState;
 import org.cse.events.ReferralStatus;
 import org.cse.events.ReferralTarget;
+import org.cse.events.Retraction;
 import org.cse.runtime.DeadLetterException;
 import org.cse.runtime.TransactionalLoop;
 import org.cse.schemas.DeadLetterReason;
@@ -104,8 +105,15 @@ final class EscalationHandler implements TransactionalLoop.Handler {
                 throw new DeadLetterException(DeadLetterReason.REFERRAL_REFUSED, "referral " + referral.getReferralId() + ": " + e.getMessage(), e);
             }
         }
-        for (String referralId : decision.getRetractReferralIds()) {
-            retract(decision, referralId);
+        if (!decision.getRetractions().isEmpty()) {
+            for (Retraction retraction : decision.getRetractions()) {
+                retract(decision, retraction.getReferralId(), retraction.getTarget());
+            }
+        } else {
+            // a decision written before retractions carried their targets: the referral's own state says where it went
+            for (String referralId : decision.getRetractReferralIds()) {
+                retract(decision, referralId, null);
+            }
         }
         return List.of();
     }
@@ -114,10 +122,15 @@ final class EscalationHandler implements TransactionalLoop.Handler {
      * An overturned decision's referral: a finished NCMEC report is never withdrawn (the law keeps it);
      * an unfinished one is retracted at NCMEC, and a referral not yet sent is marked so it never is.
      */
-    private void retract(Decision decision, String referralId) throws Exception {
+    private void retract(Decision decision, String referralId, ReferralTarget target) throws Exception {
         ReferralState state = states.get(referralId).orElse(null);
         if (state != null && (state.getStatus() == ReferralStatus.FINISHED || state.getStatus() == ReferralStatus.RETRACTED)) {
             LOG.info("referral {} is {}: not withdrawn", referralId, state.getStatus());
+            return;
+        }
+        if (state == null && target == null) {
+            LOG.warn("referral {} of an earlier decision was never sent and decision {} does not say its target: nothing to withdraw",
+                    referralId, decision.getDecisionId());
             return;
         }
         if (state != null && state.getTarget() == ReferralTarget.NCMEC && state.getExternalReportId() != null) {
@@ -140,7 +153,7 @@ final class EscalationHandler implements TransactionalLoop.Handler {
                 .setDecisionId(state == null ? decision.getDecisionId() : state.getDecisionId())
                 .setIncidentId(decision.getIncidentId())
                 .setAccountId(decision.getAccountId())
-                .setTarget(state == null ? (referralId.endsWith("/NCMEC") ? ReferralTarget.NCMEC : ReferralTarget.INHOPE) : state.getTarget())
+                .setTarget(state == null ? target : state.getTarget())
                 .setStatus(ReferralStatus.RETRACTED)
                 .setExternalReportId(state == null ? null : state.getExternalReportId())
                 .setHostingCountry(state == null ? null : state.getHostingCountry())

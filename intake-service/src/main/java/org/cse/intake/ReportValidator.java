@@ -25,6 +25,7 @@ import org.cse.events.Category;
 import org.cse.events.ContentHash;
 import org.cse.events.ContentKind;
 import org.cse.events.ContentRef;
+import org.cse.events.GeneratedMedium;
 import org.cse.events.Report;
 import org.cse.events.Reporter;
 import org.cse.events.ReporterKind;
@@ -146,11 +147,13 @@ public final class ReportValidator {
         }
         Instant reportedAt = optionalInstant(root, "reportedAt", "reportedAt", now);
         String source = optionalText(root, "sourceService", Limits.MAX_ID_CHARS, "sourceService");
+        GeneratedMedium medium = optionalEnum(root, "generatedMedium", GeneratedMedium.class, "generatedMedium");
         return Report.newBuilder()
                 .setReportId(reportId != null ? reportId : UUID.randomUUID().toString())
                 .setAccountId(requiredText(root, "accountId", Limits.MAX_ID_CHARS, "accountId"))
                 .setReporter(reporter)
                 .setClaimedCategory(optionalEnum(root, "claimedCategory", Category.class, "claimedCategory"))
+                .setGeneratedMedium(medium != null ? medium : GeneratedMedium.NOT_STATED)
                 .setContent(content)
                 .setThirdPartyUrls(urls)
                 .setDescription(optionalText(root, "description", Limits.MAX_DESCRIPTION_CHARS, "description"))

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import org.cse.events.Category;
+import org.cse.events.GeneratedMedium;
 import org.cse.events.ReporterKind;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -44,6 +45,17 @@ class ReportValidatorTest {
     }
 
     @Test
+    void aClassifierReportMayStateTheMediumOfAGeneratedDepiction() {
+        var stated = validate("""
+                {"accountId": "a", "reporter": {"kind": "CLASSIFIER", "id": "genai-detector", "classifierScore": 0.97},
+                 "claimedCategory": "GENERATED_DEPICTION", "generatedMedium": "AI_OR_COMPUTER_GENERATED", "content": [{"contentId": "p"}]}""");
+        var silent = validate(VALID);
+
+        assertThat(((ReportValidator.Valid) stated).report().getGeneratedMedium()).isEqualTo(GeneratedMedium.AI_OR_COMPUTER_GENERATED);
+        assertThat(((ReportValidator.Valid) silent).report().getGeneratedMedium()).isEqualTo(GeneratedMedium.NOT_STATED);
+    }
+
+    @Test
     void givesAReportIdWhenThePublisherHasNone() {
         var result = validate("""
                 {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "content": [{"contentId": "p"}]}""");
@@ -63,6 +75,8 @@ class ReportValidatorTest {
             content item without id       | {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "content": [{"kind": "POST"}]}                 | content[0].contentId
             classifier without a score    | {"accountId": "a", "reporter": {"kind": "CLASSIFIER", "id": "m1"}, "content": [{"contentId": "p"}]}   | reporter.classifierScore
             classifier score out of range | {"accountId": "a", "reporter": {"kind": "CLASSIFIER", "id": "m1", "classifierScore": 1.5}, "content": [{"contentId": "p"}]} | reporter.classifierScore
+            unknown generated medium      | {"accountId": "a", "reporter": {"kind": "CLASSIFIER", "id": "m1", "classifierScore": 0.5}, "generatedMedium": "CGI", "content": [{"contentId": "p"}]} | generatedMedium
+            medium stated by a user       | {"accountId": "a", "reporter": {"kind": "SIGNED_IN_USER", "id": "u1"}, "generatedMedium": "DRAWN_OR_ANIMATED", "content": [{"contentId": "p"}]} | generatedMedium
             hash match without a list     | {"accountId": "a", "reporter": {"kind": "HASH_MATCH"}, "content": [{"contentId": "p"}]}               | reporter.matchList
             user report without reporter  | {"accountId": "a", "reporter": {"kind": "SIGNED_IN_USER"}, "content": [{"contentId": "p"}]}           | reporter.id
             bad hosting country           | {"accountId": "a", "reporter": {"kind": "NO_ACCOUNT"}, "thirdPartyUrls": [{"url": "u", "hostingCountry": "nl"}]} | thirdPartyUrls[0].hostingCountry

@@ -9,10 +9,13 @@ import org.cse.events.Appeal;
 import org.cse.events.ContentHash;
 import org.cse.events.ContentRef;
 import org.cse.events.Decision;
+import org.cse.events.GeneratedMedium;
 import org.cse.events.Identifier;
 import org.cse.events.Referral;
+import org.cse.events.Retraction;
 import org.cse.events.Report;
 import org.cse.events.Reporter;
+import org.cse.events.ReporterKind;
 import org.cse.events.ThirdPartyUrl;
 import org.cse.events.Verdict;
 
@@ -49,6 +52,11 @@ public final class InputChecks {
         Double score = reporter.getClassifierScore();
         if (score != null && !(score >= 0 && score <= 1)) {
             found.add(new Violation("reporter.classifierScore", "must be between 0 and 1"));
+        }
+        if (report.getGeneratedMedium() != GeneratedMedium.NOT_STATED && reporter.getKind() != ReporterKind.CLASSIFIER
+                && reporter.getKind() != ReporterKind.HASH_MATCH) {
+            found.add(new Violation("generatedMedium", "may be stated by a classifier or hash-match report only (a reviewer states it "
+                    + "otherwise)"));
         }
         for (int i = 0; i < report.getContent().size() && found.isEmpty(); i++) {
             content(found, "content[" + i + "]", report.getContent().get(i), now);
@@ -188,6 +196,13 @@ public final class InputChecks {
         }
         for (int i = 0; i < decision.getRetractReferralIds().size() && found.isEmpty(); i++) {
             contentId(found, "retractReferralIds[" + i + "]", decision.getRetractReferralIds().get(i));
+        }
+        for (int i = 0; i < decision.getRetractions().size() && found.isEmpty(); i++) {
+            Retraction retraction = decision.getRetractions().get(i);
+            contentId(found, "retractions[" + i + "].referralId", retraction.getReferralId());
+            if (retraction.getHostingCountry() != null && !Limits.isCountry(retraction.getHostingCountry())) {
+                found.add(new Violation("retractions[" + i + "].hostingCountry", "must be an ISO 3166-1 alpha-2 country code"));
+            }
         }
         return found.isEmpty() ? null : found.get(0);
     }

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Schemas evolve backward-compatibly: the current generated classes must read every committed
- * earlier version (src/test/resources/schema-history/Name.vN.avsc). When a schema changes, add its
+ * earlier version (src/main/resources/schema-history/Name.vN.avsc, shipped in the jar so that the
+ * services' tests can write records as earlier producers did). When a schema changes, add its
  * released version to the history first.
  */
 class SchemaEvolutionTest {
