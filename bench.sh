@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# End-to-end benchmark on the embedded stack: hash-matched reports posted to intake at BENCH_RATE per
-# second (default 100), BENCH_REPORTS of them (default 1000); prints startup time, throughput and
-# p50/p95/p99/max latency from POST to 202, decision, suspension applied and NCMEC report finished.
+# Benchmarks on the embedded stack; prints figures, asserts nothing.
+#   ./bench.sh [stages]   hash-matched reports posted to intake at BENCH_RATE per second (default 100),
+#                         BENCH_REPORTS of them (default 1000): startup time, throughput and p50/p95/p99/max
+#                         latency from POST to 202, decision, suspension applied and NCMEC report finished.
+#   ./bench.sh pipeline   BENCH_RATE per second for BENCH_SECONDS (default 60), once with sandboxes answering
+#                         in ~1 ms and once with realistic API latencies: both throughputs and latency_ratio,
+#                         written as JSON to bench/results/.
 set -euo pipefail
 cd "$(dirname "$0")"
+export BENCH_MODE="${1:-${BENCH_MODE:-stages}}"
 ./mvnw -B -q install -DskipTests
 exec ./mvnw -B -q -pl deploy exec:java@bench

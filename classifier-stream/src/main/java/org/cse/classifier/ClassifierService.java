@@ -2,10 +2,6 @@ package org.cse.classifier;
 
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,13 +9,10 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
@@ -29,12 +22,12 @@ import org.cse.runtime.Health;
 import org.cse.runtime.Management;
 import org.cse.runtime.Metrics;
 import org.cse.runtime.Service;
+import org.cse.runtime.StoreOwners;
 import org.cse.runtime.StreamsClient;
 import org.cse.runtime.auth.Operators;
 import org.cse.runtime.http.Body;
 import org.cse.runtime.http.Call;
 import org.cse.runtime.http.HttpServer;
-import org.cse.runtime.http.PathSegment;
 import org.cse.runtime.http.Reply;
 import org.cse.schemas.Limits;
 import org.cse.schemas.Topics;
@@ -56,8 +49,7 @@ public final class ClassifierService implements Service {
     private final KafkaStreamsMetrics streamsMetrics;
     private final HttpServer api;
     private final HttpServer management;
-    private final HostInfo self;
-    private final HttpClient peers = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final StoreOwners owners;
 
     public ClassifierService(ClassifierConfig config) {
         PrometheusMeterRegistry metrics = Metrics.prometheus("classifier-stream");
@@ -73,11 +65,12 @@ public final class ClassifierService implements Service {
                 .start();
         this.management = Management.server("classifier-stream", config.managementHost(), config.managementPort(), metrics,
                 this::health);
-        this.self = new HostInfo(config.advertisedHost(), api.port());
+        HostInfo self = new HostInfo(config.advertisedHost(), api.port());
         Properties props = config.kafka().streams("classifier-stream", config.applicationId(), config.stateDir(),
                 Topics.CLASSIFIER_DLQ.name());
         props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
         this.streams = StreamsClient.create(topology, props);
+        this.owners = new StoreOwners(streams, ClassifierTopology.HISTORY_STORE, self);
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(metrics);
     }
@@ -106,50 +99,16 @@ public final class ClassifierService implements Service {
     private CompletionStage<Reply> lookup(Call call) {
         String accountId = call.pathParam();
         if (!Limits.isId(accountId)) {
-            return done(Reply.error(400, "INVALID_FIELD", "accountId", "an account id is " + Limits.ID_RULE));
+            return CompletableFuture.completedFuture(Reply.error(400, "INVALID_FIELD", "accountId", "an account id is " + Limits.ID_RULE));
         }
-        boolean localOnly = "true".equals(call.queryParam("local"));
-        if (!localOnly) {
-            Operators.audit(call.attribute(Operators.OPERATOR), "looked up account", accountId, call.remoteAddress());
-        }
-        try {
-            KeyQueryMetadata owner = streams.queryMetadataForKey(ClassifierTopology.HISTORY_STORE, accountId, Serdes.String().serializer());
-            if (owner == null || owner == KeyQueryMetadata.NOT_AVAILABLE) {
-                return done(rebalancing());
-            }
-            if (!localOnly && !owner.activeHost().equals(self)) {
-                return forward(owner.activeHost(), accountId, call.header("Authorization"));
-            }
+        // every instance that answers or forwards audits the lookup: no query parameter can skip the audit line
+        Operators.audit(call.attribute(Operators.OPERATOR), "looked up account", accountId, call.remoteAddress());
+        return owners.route(call, accountId, local -> {
             ReadOnlyKeyValueStore<String, AccountState> store = streams.store(StoreQueryParameters.fromNameAndType(
                     ClassifierTopology.HISTORY_STORE, QueryableStoreTypes.<String, AccountState>keyValueStore()));
             AccountState state = store.get(accountId);
-            if (state == null) {
-                return done(Reply.error(404, "UNKNOWN_ACCOUNT", "no history for this account"));
-            }
-            return done(Reply.json(200, view(state)));
-        } catch (InvalidStateStoreException | IllegalStateException e) {
-            // moving state, or Streams not running (starting, stopped, in error): the caller may retry
-            return done(rebalancing());
-        }
-    }
-
-    private static Reply rebalancing() {
-        return Reply.error(503, "REBALANCING", "state is moving or the classifier is not running; retry shortly")
-                .withHeader("Retry-After", "2");
-    }
-
-    private CompletionStage<Reply> forward(HostInfo owner, String accountId, String authorization) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + owner.host() + ":" + owner.port() + ACCOUNTS
-                + PathSegment.encode(accountId) + "?local=true")).header("Authorization", authorization)
-                .timeout(Duration.ofSeconds(5)).build();
-        return peers.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-                .thenApply(answer -> Reply.bytes(answer.statusCode(), Reply.JSON_TYPE, answer.body()))
-                .exceptionally(failure -> Reply.error(502, "OWNER_UNREACHABLE",
-                        "the instance holding this account (" + owner.host() + ":" + owner.port() + ") did not answer"));
-    }
-
-    private static CompletionStage<Reply> done(Reply reply) {
-        return CompletableFuture.completedFuture(reply);
+            return state == null ? Reply.error(404, "UNKNOWN_ACCOUNT", "no history for this account") : Reply.json(200, view(state));
+        });
     }
 
     static Map<String, Object> view(AccountState state) {

@@ -34,6 +34,7 @@ import org.cse.events.Identifier;
 import org.cse.events.Report;
 import org.cse.events.ReviewRequest;
 import org.cse.events.Verdict;
+import org.cse.runtime.RecordKeys;
 import org.cse.schemas.DeadLetterReason;
 import org.cse.schemas.DeadLetters;
 import org.cse.schemas.InputChecks;
@@ -237,7 +238,7 @@ public final class ClassifierTopology {
 
         @Override
         public void process(Record<byte[], byte[]> record) {
-            String key = record.key() == null ? null : Keys.decode(record.key());
+            String key = record.key() == null ? null : RecordKeys.decode(record.key());
             if (key == null) {
                 skip("a key that is not a valid identifier hash");
                 return;
@@ -308,7 +309,7 @@ public final class ClassifierTopology {
                 reject(record, source, DeadLetterReason.NULL_KEY, inputName + " without an account id key");
                 return;
             }
-            String account = Keys.decode(record.key());
+            String account = RecordKeys.decode(record.key());
             if (account == null || !Limits.isId(account)) {
                 reject(record, source, DeadLetterReason.INVALID_FIELD, "key: the account id must be " + Limits.ID_RULE);
                 return;

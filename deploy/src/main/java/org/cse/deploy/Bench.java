@@ -1,5 +1,6 @@
 package org.cse.deploy;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,6 +27,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.cse.events.Decision;
 import org.cse.localstack.LocalStack;
 import org.cse.localstack.TopicReader;
+import org.cse.localstack.sandbox.Behaviour;
 import org.cse.localstack.sandbox.CyberTiplineSandbox;
 import org.cse.localstack.sandbox.PlatformSandbox;
 import org.cse.schemas.Topics;
@@ -34,10 +36,15 @@ import org.cse.schemas.Topics;
  * End-to-end latency and throughput of the whole pipeline on this machine: verified hash matches
  * posted to intake at a fixed rate, each for its own account, timed to the broker's acknowledgement
  * (HTTP 202), the decision on {@code cse.decisions.v1}, the suspension applied at the platform sandbox
- * and the report finished at the NCMEC sandbox. Prints figures; asserts nothing. The targets these
- * figures are read against are in the README ("Benchmarks").
+ * and the report finished at the NCMEC sandbox (file uploaded and described). Prints figures; asserts
+ * nothing. The targets these figures are read against are in the README ("Benchmarks").
  *
- * <p>{@code BENCH_REPORTS} (default 1000) and {@code BENCH_RATE} reports per second (default 100).
+ * <p>{@code BENCH_MODE}: {@code stages} (default) offers {@code BENCH_REPORTS} (default 1000) at
+ * {@code BENCH_RATE} per second (default 100) with prompt sandboxes; {@code pipeline} offers
+ * {@code BENCH_RATE} per second for {@code BENCH_SECONDS} (default 60) twice in one run, once with
+ * sandboxes answering in ~1 ms and once with realistic latencies (platform 50 ms, NCMEC 200 ms,
+ * hotline 100 ms, evidence store 50 ms per call, ±10% jitter), prints both throughputs and their
+ * ratio, and writes the figures as JSON to {@code bench/results/}.
  */
 public final class Bench {
     private static final Pattern ESP_IDENTIFIER = Pattern.compile("<espIdentifier>([^<]+)</espIdentifier>");
@@ -55,9 +62,27 @@ public final class Bench {
     private Bench() {
     }
 
+    /** Sandbox latencies of one pipeline-mode run. */
+    private record Profile(String name, Duration platform, Duration ncmec, Duration hotline, Duration evidence) {
+        void apply(LocalPipeline pipeline) {
+            pipeline.platform().behave(behaviour(platform));
+            pipeline.ncmec().behave(behaviour(ncmec));
+            pipeline.hotline().behave(behaviour(hotline));
+            pipeline.evidence().behave(behaviour(evidence));
+        }
+
+        private static Behaviour behaviour(Duration latency) {
+            return Behaviour.latency(latency, latency.dividedBy(10));
+        }
+    }
+
+    /** What one run measured. */
+    private record Figures(int offered, int rate, long accepted, long finished, double sendSeconds, double throughput,
+                           double drainSeconds, long p50, long p99, long max) {}
+
     public static void main(String[] args) throws Exception {
         LocalRun.quietLogs("ERROR");
-        int reports = Integer.parseInt(System.getenv().getOrDefault("BENCH_REPORTS", "1000"));
+        String mode = System.getenv().getOrDefault("BENCH_MODE", "stages");
         int rate = Integer.parseInt(System.getenv().getOrDefault("BENCH_RATE", "100"));
         PrintStream out = System.out;
 
@@ -68,14 +93,83 @@ public final class Bench {
                 Instant pipelineReady = Instant.now();
                 out.printf("startup: broker+registry+topics %.1f s, four services ready %.1f s after that%n",
                         seconds(started, stackReady), seconds(stackReady, pipelineReady));
-                run(stack, pipeline, "warmup", Math.min(100, reports), rate, null);
-                run(stack, pipeline, "measured", reports, rate, out);
+                switch (mode) {
+                    case "stages" -> {
+                        int reports = Integer.parseInt(System.getenv().getOrDefault("BENCH_REPORTS", "1000"));
+                        run(stack, pipeline, "warmup", Math.min(100, reports), rate, null);
+                        run(stack, pipeline, "measured", reports, rate, out);
+                    }
+                    case "pipeline" -> pipeline(stack, pipeline, rate,
+                            Integer.parseInt(System.getenv().getOrDefault("BENCH_SECONDS", "60")), out);
+                    default -> throw new IllegalArgumentException("BENCH_MODE must be stages or pipeline, not " + mode);
+                }
             }
         }
         System.exit(0);
     }
 
-    private static void run(LocalStack stack, LocalPipeline pipeline, String label, int reports, int rate, PrintStream out)
+    /** The same offered load with fast and with realistic sandboxes; throughput of each and their ratio. */
+    private static void pipeline(LocalStack stack, LocalPipeline pipeline, int rate, int seconds, PrintStream out) throws Exception {
+        Duration fast = Duration.ofMillis(1);
+        List<Profile> profiles = List.of(new Profile("fast", fast, fast, fast, fast),
+                new Profile("realistic", Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMillis(100), Duration.ofMillis(50)));
+        int reports = rate * seconds;
+        Map<String, Figures> figures = new java.util.LinkedHashMap<>();
+        for (Profile profile : profiles) {
+            profile.apply(pipeline);
+            run(stack, pipeline, "warmup-" + profile.name(), Math.min(200, reports), rate, null);
+            out.printf("%n== %s sandboxes: platform %d ms, NCMEC %d ms, hotline %d ms, evidence store %d ms per call ==%n",
+                    profile.name(), profile.platform().toMillis(), profile.ncmec().toMillis(), profile.hotline().toMillis(),
+                    profile.evidence().toMillis());
+            figures.put(profile.name(), run(stack, pipeline, "measured-" + profile.name(), reports, rate, out));
+        }
+        Figures fastRun = figures.get("fast");
+        Figures realistic = figures.get("realistic");
+        double ratio = realistic.throughput() / Math.max(0.001, fastRun.throughput());
+        out.printf("%npipeline: offered %d reports/s for %d s; end-to-end (POST -> NCMEC report finished) %.0f/s with fast "
+                + "sandboxes, %.0f/s with realistic latencies: latency_ratio %.2f%n", rate, seconds, fastRun.throughput(),
+                realistic.throughput(), ratio);
+        out.printf("backlog after the last post: drained in %.1f s (fast), %.1f s (realistic)%n", fastRun.drainSeconds(),
+                realistic.drainSeconds());
+        java.nio.file.Path root = java.nio.file.Path.of("").toAbsolutePath();
+        while (root.getParent() != null && !java.nio.file.Files.exists(root.resolve("bench.sh"))) {
+            root = root.getParent();
+        }
+        java.nio.file.Path folder = System.getenv("BENCH_RESULTS") != null ? java.nio.file.Path.of(System.getenv("BENCH_RESULTS"))
+                : root.resolve("bench/results");
+        java.nio.file.Files.createDirectories(folder);
+        Map<String, Object> json = new java.util.LinkedHashMap<>();
+        json.put("mode", "pipeline");
+        json.put("at", Instant.now().toString());
+        json.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(), "jvm", System.getProperty("java.vm.name") + " "
+                + Runtime.version(), "kafka", kafkaVersion(), "os", System.getProperty("os.name")
+                + " " + System.getProperty("os.arch")));
+        json.put("settings", Map.of("offered_per_second", rate, "seconds", seconds, "profiles", profiles.stream().map(p -> Map.of(
+                "name", p.name(), "platform_ms", p.platform().toMillis(), "ncmec_ms", p.ncmec().toMillis(), "hotline_ms",
+                p.hotline().toMillis(), "evidence_ms", p.evidence().toMillis(), "jitter", "10%")).toList()));
+        json.put("figures", figures);
+        json.put("latency_ratio", Math.round(ratio * 100) / 100.0);
+        java.nio.file.Path file = folder.resolve("pipeline-" + Instant.now().toString().replace(':', '-').substring(0, 19) + ".json");
+        java.nio.file.Files.writeString(file, new com.fasterxml.jackson.databind.ObjectMapper()
+                .writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
+        out.println("written: " + file.toAbsolutePath().normalize());
+    }
+
+    /** The Kafka client's version, from the properties file kafka-clients ships. */
+    private static String kafkaVersion() {
+        try (java.io.InputStream in = org.apache.kafka.clients.producer.KafkaProducer.class
+                .getResourceAsStream("/kafka/kafka-version.properties")) {
+            java.util.Properties properties = new java.util.Properties();
+            if (in != null) {
+                properties.load(in);
+            }
+            return properties.getProperty("version", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static Figures run(LocalStack stack, LocalPipeline pipeline, String label, int reports, int rate, PrintStream out)
             throws Exception {
         String run = label + "-" + UUID.randomUUID().toString().substring(0, 8);
         Map<String, Timings> byAccount = new ConcurrentHashMap<>();
@@ -86,6 +180,7 @@ public final class Bench {
             byAccount.put(account, new Timings());
         }
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        String authorization = "Bearer " + pipeline.credentials().token("hash-matcher");
         ExecutorService senders = Executors.newFixedThreadPool(16);
         AtomicBoolean done = new AtomicBoolean();
         CountDownLatch listening = new CountDownLatch(1);
@@ -114,7 +209,7 @@ public final class Bench {
                     TimeUnit.NANOSECONDS.sleep(wait);
                 }
                 String account = accounts.get(i);
-                senders.execute(() -> post(http, pipeline.intakeUrl(), account, byAccount.get(account)));
+                senders.execute(() -> post(http, pipeline.intakeUrl(), authorization, account, byAccount.get(account)));
             }
             Instant deadline = Instant.now().plus(Duration.ofMinutes(5));
             Progress progress = new Progress();
@@ -127,17 +222,20 @@ public final class Bench {
             senders.shutdown();
             senders.awaitTermination(30, TimeUnit.SECONDS);
         }
+        Figures figures = figures(reports, rate, byAccount);
         if (out != null) {
-            report(out, reports, rate, byAccount);
+            report(out, byAccount, figures);
         }
+        return figures;
     }
 
-    private static void post(HttpClient http, String intakeUrl, String account, Timings timings) {
+    private static void post(HttpClient http, String intakeUrl, String authorization, String account, Timings timings) {
         String body = SampleTraffic.HASH_MATCH.replace("acct-1001", account).replace("media-88231", "media-" + account);
         timings.sent = Instant.now();
         try {
             HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(intakeUrl + "/v1/reports"))
-                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    .header("Content-Type", "application/json").header("Authorization", authorization)
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                     HttpResponse.BodyHandlers.discarding());
             timings.status = response.statusCode();
             timings.accepted = Instant.now();
@@ -175,24 +273,35 @@ public final class Bench {
         final Set<Long> reportsSeen = new HashSet<>();
     }
 
-    private static void report(PrintStream out, int reports, int rate, Map<String, Timings> byAccount) {
+    private static void report(PrintStream out, Map<String, Timings> byAccount, Figures figures) {
+        List<Timings> all = List.copyOf(byAccount.values());
+        long suspended = all.stream().filter(t -> t.suspended != null).count();
+        out.printf("%d hash-matched reports offered at %d/s (sent in %.1f s): %d accepted (202), %d suspensions applied, "
+                + "%d NCMEC reports finished, %d not through within 5 minutes%n", figures.offered(), figures.rate(),
+                figures.sendSeconds(), figures.accepted(), suspended, figures.finished(),
+                all.stream().filter(t -> t.status == 202 && (t.suspended == null || t.finished == null)).count());
+        out.printf("throughput: %.1f reports/s from first post to last finished NCMEC report; backlog drained %.1f s after the "
+                + "last post%n", figures.throughput(), figures.drainSeconds());
+        out.println("latency from POST, ms          p50      p95      p99      max");
+        line(out, "accepted (HTTP 202)", all, t -> t.accepted);
+        line(out, "decision on cse.decisions.v1", all, t -> t.decided);
+        line(out, "suspension applied (platform)", all, t -> t.suspended);
+        line(out, "NCMEC report finished", all, t -> t.finished);
+    }
+
+    private static Figures figures(int reports, int rate, Map<String, Timings> byAccount) {
         List<Timings> all = List.copyOf(byAccount.values());
         long accepted = all.stream().filter(t -> t.status == 202).count();
         long finished = all.stream().filter(t -> t.finished != null).count();
         Instant first = all.stream().map(t -> t.sent).filter(t -> t != null).min(Instant::compareTo).orElseThrow();
         Instant lastSent = all.stream().map(t -> t.sent).filter(t -> t != null).max(Instant::compareTo).orElseThrow();
         Instant lastFinished = all.stream().map(t -> t.finished).filter(t -> t != null).max(Instant::compareTo).orElse(lastSent);
-        long suspended = all.stream().filter(t -> t.suspended != null).count();
-        out.printf("%d hash-matched reports offered at %d/s (sent in %.1f s): %d accepted (202), %d suspensions applied, "
-                + "%d NCMEC reports finished, %d not through within 5 minutes%n", reports, rate, seconds(first, lastSent), accepted,
-                suspended, finished, all.stream().filter(t -> t.status == 202 && (t.suspended == null || t.finished == null)).count());
-        out.printf("throughput: %.0f reports/s from first post to last finished NCMEC report%n",
-                finished / Math.max(0.001, seconds(first, lastFinished)));
-        out.println("latency from POST, ms          p50      p95      p99      max");
-        line(out, "accepted (HTTP 202)", all, t -> t.accepted);
-        line(out, "decision on cse.decisions.v1", all, t -> t.decided);
-        line(out, "suspension applied (platform)", all, t -> t.suspended);
-        line(out, "NCMEC report finished", all, t -> t.finished);
+        long[] millis = all.stream().filter(t -> t.sent != null && t.finished != null)
+                .mapToLong(t -> Duration.between(t.sent, t.finished).toMillis()).sorted().toArray();
+        return new Figures(reports, rate, accepted, finished, seconds(first, lastSent),
+                Math.round(finished / Math.max(0.001, seconds(first, lastFinished)) * 10) / 10.0,
+                Math.max(0, seconds(lastSent, lastFinished)), millis.length == 0 ? -1 : percentile(millis, 50),
+                millis.length == 0 ? -1 : percentile(millis, 99), millis.length == 0 ? -1 : millis[millis.length - 1]);
     }
 
     private static void line(PrintStream out, String step, List<Timings> all, Function<Timings, Instant> at) {

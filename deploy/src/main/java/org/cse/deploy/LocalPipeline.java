@@ -21,6 +21,7 @@ import org.cse.intake.IntakeService;
 import org.cse.localstack.LocalCredentials;
 import org.cse.localstack.LocalStack;
 import org.cse.localstack.sandbox.CyberTiplineSandbox;
+import org.cse.localstack.sandbox.EvidenceStoreSandbox;
 import org.cse.localstack.sandbox.HotlineSandbox;
 import org.cse.localstack.sandbox.PlatformSandbox;
 import org.cse.runtime.Env;
@@ -36,6 +37,9 @@ public final class LocalPipeline implements AutoCloseable {
     public static final String NCMEC_USER = "local-esp";
     public static final String NCMEC_PASSWORD = "local-esp-password";
     public static final String HOTLINE_TOKEN = "local-hotline-token";
+    public static final String EVIDENCE_TOKEN = "local-evidence-token";
+    /** Size of every file the local evidence store serves. */
+    public static final int FILE_BYTES = 16 * 1024;
 
     private final LocalStack stack;
     private final Path stateDir;
@@ -43,6 +47,7 @@ public final class LocalPipeline implements AutoCloseable {
     private final PlatformSandbox platform = new PlatformSandbox(PLATFORM_TOKEN);
     private final CyberTiplineSandbox ncmec = new CyberTiplineSandbox(NCMEC_USER, NCMEC_PASSWORD);
     private final HotlineSandbox hotline = new HotlineSandbox(HOTLINE_TOKEN);
+    private final EvidenceStoreSandbox evidence = new EvidenceStoreSandbox(EVIDENCE_TOKEN, FILE_BYTES);
     private final String suffix = UUID.randomUUID().toString().substring(0, 8);
     private IntakeService intake;
     private ClassifierService classifier;
@@ -59,6 +64,14 @@ public final class LocalPipeline implements AutoCloseable {
         this.credentials = LocalCredentials.create(stateDir);
         // each local publisher gets its Kafka user, its raw topic and the ACL to write it, before intake subscribes
         LocalCredentials.PUBLISHERS.forEach(stack::addPublisher);
+    }
+
+    /**
+     * The sandboxes, credentials and {@link #environment(String) environments} without the services: for
+     * runs that start the services as their own processes.
+     */
+    public static LocalPipeline sandboxesOnly(LocalStack stack) {
+        return new LocalPipeline(stack);
     }
 
     /** Starts every service against the stack and waits until all are ready. */
@@ -94,14 +107,18 @@ public final class LocalPipeline implements AutoCloseable {
         env.put("CLASSIFIER_MANAGEMENT_PORT", "0");
         env.put("CLASSIFIER_STATE_DIR", stateDir.resolve("classifier").toString());
         env.put("CLASSIFIER_APPLICATION_ID", "cse-classifier-" + suffix);
-        env.put("ENFORCEMENT_MANAGEMENT_HOST", "127.0.0.1");
-        env.put("ENFORCEMENT_MANAGEMENT_PORT", "0");
-        env.put("ENFORCEMENT_GROUP_ID", "cse-enforcement-" + suffix);
+        for (String delivery : List.of("ENFORCEMENT", "ESCALATION")) {
+            String name = delivery.toLowerCase(java.util.Locale.ROOT);
+            env.put(delivery + "_HTTP_HOST", "127.0.0.1");
+            env.put(delivery + "_HTTP_PORT", "0");
+            env.put(delivery + "_MANAGEMENT_HOST", "127.0.0.1");
+            env.put(delivery + "_MANAGEMENT_PORT", "0");
+            env.put(delivery + "_STATE_DIR", stateDir.resolve(name).toString());
+            env.put(delivery + "_GROUP_ID", "cse-" + name + "-" + suffix);
+            env.put(delivery + "_OPERATORS_FILE", credentials.operatorsFile().toString());
+        }
         env.put("PLATFORM_API_URL", platform.baseUrl());
         env.put("PLATFORM_API_TOKEN", PLATFORM_TOKEN);
-        env.put("ESCALATION_MANAGEMENT_HOST", "127.0.0.1");
-        env.put("ESCALATION_MANAGEMENT_PORT", "0");
-        env.put("ESCALATION_GROUP_ID", "cse-escalation-" + suffix);
         env.put("NCMEC_API_URL", ncmec.apiUrl());
         env.put("NCMEC_USERNAME", NCMEC_USER);
         env.put("NCMEC_PASSWORD", NCMEC_PASSWORD);
@@ -111,6 +128,8 @@ public final class LocalPipeline implements AutoCloseable {
         env.put("ESP_SERVICE_NAME", "Platform (local)");
         env.put("INHOPE_DEFAULT_HOTLINE_URL", hotline.baseUrl());
         env.put("INHOPE_TOKEN", HOTLINE_TOKEN);
+        env.put("EVIDENCE_STORE_URL", evidence.baseUrl());
+        env.put("EVIDENCE_STORE_TOKEN", EVIDENCE_TOKEN);
         env.put("KAFKA_COMMIT_INTERVAL_MS", "100");
         return env;
     }
@@ -176,6 +195,19 @@ public final class LocalPipeline implements AutoCloseable {
         return hotline;
     }
 
+    public EvidenceStoreSandbox evidence() {
+        return evidence;
+    }
+
+    /** The operators' API of enforcement and escalation ({@code /v1/deliveries/...}). */
+    public String enforcementUrl() {
+        return "http://127.0.0.1:" + enforcement.httpPort();
+    }
+
+    public String escalationUrl() {
+        return "http://127.0.0.1:" + escalation.httpPort();
+    }
+
     public LocalStack stack() {
         return stack;
     }
@@ -200,5 +232,6 @@ public final class LocalPipeline implements AutoCloseable {
         platform.close();
         ncmec.close();
         hotline.close();
+        evidence.close();
     }
 }

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  */
 class MetricNamesTest {
     private static final Path ROOT = Path.of("..");
-    private static final Pattern REGISTERED = Pattern.compile("(Counter|Timer|Gauge)\\.builder\\(\"(cse_[a-z_]+)\"");
+    private static final Pattern REGISTERED = Pattern.compile("(Counter\\.builder|Timer\\.builder|Gauge\\.builder|\\bcounter)\\(\"(cse_[a-z_]+)\"");
     private static final Pattern NAMED = Pattern.compile("\\b(cse_[a-z_]+?)(_total|_seconds_bucket|_seconds_count|_seconds_sum|_seconds_max|_seconds)?\\b");
 
     @Test

@@ -9,8 +9,10 @@ import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamWriter;
 import org.cse.events.Action;
 import org.cse.events.ActionType;
+import org.cse.events.ContentHash;
 import org.cse.events.ContentRef;
 import org.cse.events.Decision;
+import org.cse.events.NcmecFile;
 import org.cse.events.Referral;
 import org.cse.events.ThirdPartyUrl;
 import org.cse.schemas.NcmecVocabulary;
@@ -106,6 +108,57 @@ public final class CyberTiplineReport {
         return new Built(out.toString(), doc.replaced);
     }
 
+    /**
+     * The {@code <fileDetails>} of one uploaded file, children in schema order. Everything in it comes
+     * from the decision (never from the file): its original name and hashes, whether a reviewer saw it,
+     * whether it was public, and the annotations the decision carries.
+     */
+    public static String fileDetails(String reportId, String fileId, NcmecFile file) {
+        StringWriter out = new StringWriter();
+        try {
+            Doc doc = new Doc(XMLOutputFactory.newFactory().createXMLStreamWriter(out));
+            XMLStreamWriter xml = doc.xml;
+            xml.writeStartDocument("UTF-8", "1.0");
+            xml.writeStartElement("fileDetails");
+            doc.element("reportId", reportId);
+            doc.element("fileId", fileId);
+            if (file.getFileName() != null) {
+                doc.element("originalFileName", file.getFileName());
+            }
+            if (file.getUploadedAt() != null) {
+                doc.element("uploadedToEspTimestamp", iso(file.getUploadedAt()));
+            }
+            doc.element("fileViewedByEsp", Boolean.toString(file.getViewedByEsp()));
+            if (file.getPubliclyAvailable() != null) {
+                doc.element("publiclyAvailable", Boolean.toString(file.getPubliclyAvailable()));
+            }
+            doc.element("fileRelevance", "Reported");
+            if (file.getPotentialMeme()) {
+                doc.element("potentialMeme", "true");
+            }
+            List<String> annotations = file.getAnnotations().stream().filter(NcmecVocabulary.FILE_ANNOTATIONS::contains).distinct().toList();
+            if (!annotations.isEmpty()) {
+                xml.writeStartElement("fileAnnotations");
+                for (String annotation : annotations) {
+                    xml.writeEmptyElement(annotation);
+                }
+                xml.writeEndElement();
+            }
+            for (ContentHash hash : file.getHashes()) {
+                xml.writeStartElement("originalFileHash");
+                xml.writeAttribute("hashType", hash.getAlgorithm());
+                doc.text(hash.getValue());
+                xml.writeEndElement();
+            }
+            xml.writeEndElement();
+            xml.writeEndDocument();
+            xml.close();
+        } catch (XMLStreamException e) {
+            throw new IllegalStateException("cannot write file details for file " + fileId, e);
+        }
+        return out.toString();
+    }
+
     /** The writer and what it had to replace. */
     private static final class Doc {
         final XMLStreamWriter xml;
@@ -135,7 +188,7 @@ public final class CyberTiplineReport {
          * carriage return is written as {@code &#13;}, which a parser keeps (a raw one it would turn
          * into a line feed).
          */
-        private void text(String text) throws XMLStreamException {
+        void text(String text) throws XMLStreamException {
             StringBuilder legal = new StringBuilder(text.length());
             for (int i = 0; i < text.length(); ) {
                 int c = text.codePointAt(i);

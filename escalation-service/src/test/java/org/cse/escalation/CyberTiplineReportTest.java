@@ -8,9 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import org.cse.events.Action;
 import org.cse.events.ActionType;
+import org.cse.events.ContentHash;
 import org.cse.events.ContentKind;
 import org.cse.events.ContentRef;
 import org.cse.events.Decision;
+import org.cse.events.NcmecFile;
 import org.cse.events.Referral;
 import org.cse.events.ReferralTarget;
 import org.cse.events.ThirdPartyUrl;
@@ -97,6 +99,24 @@ class CyberTiplineReportTest {
                 .build();
     }
 
+    @Test
+    void fileDetailsFollowTheSchemaOrderAndSayWhatTheDecisionKnows() throws Exception {
+        NcmecFile file = NcmecFile.newBuilder().setContentId("media-1").setFileName("img\u0001.jpg").setViewedByEsp(true)
+                .setPubliclyAvailable(false).setPotentialMeme(true).setAnnotations(List.of("generativeAi", "potentialMeme"))
+                .setHashes(List.of(new ContentHash("MD5", "5d41402abc4b2a76b9719d911017c592")))
+                .setUploadedAt(java.time.Instant.parse("2026-11-01T10:00:00Z")).build();
+
+        Element details = parse(CyberTiplineReport.fileDetails("100001", "7", file)).getDocumentElement();
+
+        assertThat(children(details)).containsExactly("reportId", "fileId", "originalFileName", "uploadedToEspTimestamp", "fileViewedByEsp",
+                "publiclyAvailable", "fileRelevance", "potentialMeme", "fileAnnotations", "originalFileHash");
+        assertThat(details.getElementsByTagName("originalFileName").item(0).getTextContent()).isEqualTo("img\uFFFD.jpg");
+        assertThat(children((Element) details.getElementsByTagName("fileAnnotations").item(0))).containsExactly("generativeAi",
+                "potentialMeme");
+        assertThat(((Element) details.getElementsByTagName("originalFileHash").item(0)).getAttribute("hashType")).isEqualTo("MD5");
+        assertThat(details.getElementsByTagName("fileViewedByEsp").item(0).getTextContent()).isEqualTo("true");
+    }
+
     static Referral ncmec() {
         return Referral.newBuilder().setReferralId("dec-1/NCMEC").setTarget(ReferralTarget.NCMEC)
                 .setIncidentType("Online Enticement of Children for Sexual Acts").setReportAnnotations(List.of("sextortion"))
@@ -104,7 +124,7 @@ class CyberTiplineReportTest {
     }
 
     private static Document parse(String xml) throws Exception {
-        return CyberTiplineClient.parse(xml.getBytes(StandardCharsets.UTF_8));
+        return ReferralCalls.parse(xml.getBytes(StandardCharsets.UTF_8));
     }
 
     private static List<String> children(Element element) {

@@ -10,8 +10,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.cse.runtime.AccessControl;
 import org.cse.runtime.Provisioning;
 import org.cse.schemas.Topic;
@@ -205,6 +209,23 @@ public final class LocalStack implements AutoCloseable {
 
     public Admin admin() {
         return Admin.create(clientConfig());
+    }
+
+    /**
+     * Leaves a consumer group as a service that stopped would: committed just past {@code record} on its
+     * partition and at the end of every other partition of that topic (for upgrade tests).
+     */
+    public void commitGroupPast(String group, String topic, int partitions, RecordMetadata record) throws Exception {
+        try (Admin admin = admin()) {
+            Map<TopicPartition, OffsetSpec> ends = new java.util.HashMap<>();
+            for (int p = 0; p < partitions; p++) {
+                ends.put(new TopicPartition(topic, p), OffsetSpec.latest());
+            }
+            Map<TopicPartition, OffsetAndMetadata> offsets = new java.util.HashMap<>();
+            admin.listOffsets(ends).all().get(10, TimeUnit.SECONDS).forEach((partition, info) -> offsets.put(partition,
+                    new OffsetAndMetadata(partition.partition() == record.partition() ? record.offset() + 1 : info.offset())));
+            admin.alterConsumerGroupOffsets(group, offsets).all().get(10, TimeUnit.SECONDS);
+        }
     }
 
     /** Creates the topics (one replica: a single broker); existing ones are left as they are. */

@@ -5,10 +5,14 @@ import java.util.List;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.serialization.Serdes;
 import org.cse.events.AccountEvent;
+import org.cse.events.ActionCommand;
 import org.cse.events.ActionOutcome;
 import org.cse.events.Appeal;
 import org.cse.events.BannedIdentifier;
 import org.cse.events.Decision;
+import org.cse.events.DeliveryResult;
+import org.cse.events.PreservationRecord;
+import org.cse.events.ReferralCommand;
 import org.cse.events.ReferralState;
 import org.cse.events.Report;
 import org.cse.events.ReviewRequest;
@@ -67,6 +71,21 @@ public final class Topics {
     public static final Topic<String, ReferralState> REFERRALS = Topic.avro("cse.referrals.v1", ReferralState.class,
             ACCOUNT_PARTITIONS, Topic.Cleanup.COMPACT, DAYS_400,
             "Referral delivery state; compacted, key: referral id.");
+    public static final Topic<String, ActionCommand> ENFORCEMENT_COMMANDS = Topic.avro("cse.enforcement.commands.v1",
+            ActionCommand.class, ACCOUNT_PARTITIONS, Topic.Cleanup.DELETE, DAYS_30,
+            "Calls the enforcement state machine asks its executor to make, one command per account at a time.");
+    public static final Topic<String, DeliveryResult> ENFORCEMENT_RESULTS = Topic.avro("cse.enforcement.results.v1",
+            DeliveryResult.class, ACCOUNT_PARTITIONS, Topic.Cleanup.DELETE, DAYS_30,
+            "What the enforcement executor's calls returned, and operators' replays: events of the state machine.");
+    public static final Topic<String, ReferralCommand> ESCALATION_COMMANDS = Topic.avro("cse.escalation.commands.v1",
+            ReferralCommand.class, ACCOUNT_PARTITIONS, Topic.Cleanup.DELETE, DAYS_30,
+            "Referral steps the escalation state machine asks its executor to take, one command per account at a time.");
+    public static final Topic<String, DeliveryResult> ESCALATION_RESULTS = Topic.avro("cse.escalation.results.v1",
+            DeliveryResult.class, ACCOUNT_PARTITIONS, Topic.Cleanup.DELETE, DAYS_30,
+            "What the escalation executor's calls returned, and operators' replays: events of the state machine.");
+    public static final Topic<String, PreservationRecord> PRESERVATION = Topic.avro("cse.preservation.v1",
+            PreservationRecord.class, ACCOUNT_PARTITIONS, Topic.Cleanup.DELETE, DAYS_400,
+            "Preservation duties of finished NCMEC reports (one year), kept past their end.");
     public static final Topic<byte[], byte[]> CLASSIFIER_DLQ = Topic.bytes("cse.classifier.dlq.v1", Serdes.ByteArray(),
             1, DAYS_30, "Records the classifier could not read or must refuse, with the reason in headers.");
     public static final Topic<byte[], byte[]> ENFORCEMENT_DLQ = Topic.bytes("cse.enforcement.dlq.v1", Serdes.ByteArray(),
@@ -91,8 +110,9 @@ public final class Topics {
 
     /** Every topic of the catalogue, in the order of the flow (the publishers' raw topics are made per publisher). */
     public static final List<Topic<?, ?>> ALL = List.of(REPORTS_RAW_DLQ, REPORTS, REVIEW_REQUESTS, VERDICTS,
-            APPEALS, ACCOUNT_EVENTS, DECISIONS, SHADOW_DECISIONS, ENFORCEMENT_OUTCOMES, BANNED_IDENTIFIERS, REFERRALS, CLASSIFIER_DLQ,
-            ENFORCEMENT_DLQ, ESCALATION_DLQ);
+            APPEALS, ACCOUNT_EVENTS, DECISIONS, SHADOW_DECISIONS, ENFORCEMENT_COMMANDS, ENFORCEMENT_RESULTS, ENFORCEMENT_OUTCOMES,
+            BANNED_IDENTIFIERS, ESCALATION_COMMANDS, ESCALATION_RESULTS, REFERRALS, PRESERVATION, CLASSIFIER_DLQ, ENFORCEMENT_DLQ,
+            ESCALATION_DLQ);
 
     private Topics() {
     }

@@ -16,7 +16,6 @@ import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.apache.kafka.streams.processor.TaskId;
 import org.cse.events.Decision;
-import org.cse.schemas.DeadLetterReason;
 import org.cse.schemas.DeadLetters;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.RegistryAvroSerde;
@@ -49,14 +48,13 @@ class RegistryOutageTest {
     private static final byte[] WIRE_FORMAT_WITH_SCHEMA_7 = {0, 0, 0, 0, 7, 2, 4};
 
     @Test
-    void theLoopRefusesUnreadableAndEmptyRecordsButLetsAnOutageThroughToBeRetried() {
+    void anUnreadableRecordIsTheRecordsFaultButAnUnknownSchemaWhileTheRegistryIsDownIsAnOutage() {
         var decisions = new RegistryAvroSerde<>(DOWN, Decision.class, false).deserializer();
 
-        assertThatThrownBy(() -> TransactionalLoop.readValue(record("not avro".getBytes(StandardCharsets.UTF_8)), decisions, "decision"))
-                .isInstanceOfSatisfying(DeadLetterException.class, e -> assertThat(e.reason()).isEqualTo(DeadLetterReason.DESERIALIZATION));
-        assertThatThrownBy(() -> TransactionalLoop.readValue(record(null), decisions, "decision"))
-                .isInstanceOfSatisfying(DeadLetterException.class, e -> assertThat(e.reason()).isEqualTo(DeadLetterReason.NULL_VALUE));
-        assertThatThrownBy(() -> TransactionalLoop.readValue(record(WIRE_FORMAT_WITH_SCHEMA_7), decisions, "decision"))
+        // the delivery processors and executors dead-letter the first and read the second again later
+        assertThatThrownBy(() -> decisions.deserialize("cse.decisions.v1", "not avro".getBytes(StandardCharsets.UTF_8)))
+                .satisfies(e -> assertThat(SchemaRegistryException.isOutage(e)).isFalse());
+        assertThatThrownBy(() -> decisions.deserialize("cse.decisions.v1", WIRE_FORMAT_WITH_SCHEMA_7))
                 .isInstanceOf(SchemaRegistryException.class)
                 .satisfies(e -> assertThat(SchemaRegistryException.isOutage(e)).isTrue());
     }

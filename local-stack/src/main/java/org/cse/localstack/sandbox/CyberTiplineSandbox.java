@@ -2,6 +2,7 @@ package org.cse.localstack.sandbox;
 
 import java.io.ByteArrayInputStream;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,6 +17,9 @@ import javax.xml.parsers.DocumentBuilder;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.cse.runtime.http.Call;
 import org.cse.runtime.http.Reply;
+import org.eclipse.jetty.http.MultiPart;
+import org.eclipse.jetty.http.MultiPartFormData;
+import org.eclipse.jetty.io.Content;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
@@ -36,11 +40,15 @@ public final class CyberTiplineSandbox extends SandboxServer {
     /** State of a report at the sandbox. */
     public enum Status { OPEN, FINISHED, RETRACTED }
 
+    /** One uploaded file: its bytes' MD5 and size, and the file details sent for it (null until then). */
+    public record StoredFile(String fileId, String fileName, String md5, int size, String fileDetails) {}
+
     /** One report as the sandbox holds it. */
     public static final class StoredReport {
         private final long id;
         private final String xml;
         private final List<String> fileIds = new ArrayList<>();
+        private final Map<String, StoredFile> files = new java.util.LinkedHashMap<>();
         private volatile Status status = Status.OPEN;
         private volatile Instant finishedAt;
 
@@ -68,6 +76,11 @@ public final class CyberTiplineSandbox extends SandboxServer {
 
         public synchronized List<String> fileIds() {
             return List.copyOf(fileIds);
+        }
+
+        /** Every file uploaded to the report, duplicates of a lost answer included, in upload order. */
+        public synchronized List<StoredFile> files() {
+            return List.copyOf(files.values());
         }
     }
 
@@ -176,26 +189,44 @@ public final class CyberTiplineSandbox extends SandboxServer {
     }
 
     private String upload(Call call) {
-        String contentType = call.header("Content-Type");
-        byte[] body = call.body();
-        Map<String, byte[]> parts = Multipart.parse(contentType, body);
-        StoredReport report = report(parts.get("id") == null ? null : new String(parts.get("id"), StandardCharsets.UTF_8));
+        String boundary = MultiPart.extractBoundary(call.header("Content-Type"));
+        if (boundary == null) {
+            return response(4000, "Invalid request: multipart/form-data expected", null);
+        }
+        MultiPartFormData.Parser parser = new MultiPartFormData.Parser(boundary);
+        parser.setMaxMemoryFileSize(MAX_BODY);
+        parser.setMaxLength(MAX_BODY);
+        String reportId;
+        byte[] file;
+        String fileName;
+        try (MultiPartFormData.Parts parts = parser.parse(Content.Source.from(ByteBuffer.wrap(call.body()))).get()) {
+            MultiPart.Part idPart = parts.getFirst("id");
+            MultiPart.Part filePart = parts.getFirst("file");
+            reportId = idPart == null ? null : idPart.getContentAsString(StandardCharsets.UTF_8);
+            if (filePart == null) {
+                return response(4000, "Invalid request: file part missing", null);
+            }
+            ByteBuffer bytes = Content.Source.asByteBuffer(filePart.createContentSource());
+            file = new byte[bytes.remaining()];
+            bytes.get(file);
+            fileName = filePart.getFileName();
+        } catch (Exception e) {
+            return response(4200, "Malformed file: the multipart body cannot be read", null);
+        }
+        StoredReport report = report(reportId);
         if (report == null) {
             return response(5001, "No such report", null);
         }
         if (report.status != Status.OPEN) {
             return response(1300, "Update failed: report is " + report.status, null);
         }
-        byte[] file = parts.get("file");
-        if (file == null) {
-            return response(4000, "Invalid request: file part missing", null);
-        }
         String fileId = Long.toString(nextFileId.getAndIncrement());
+        String md5 = md5(file);
         synchronized (report) {
             report.fileIds.add(fileId);
+            report.files.put(fileId, new StoredFile(fileId, fileName, md5, file.length, null));
         }
-        return response(0, "Success", "<reportId>" + report.id + "</reportId><fileId>" + fileId + "</fileId><hash>"
-                + md5(file) + "</hash>");
+        return response(0, "Success", "<reportId>" + report.id + "</reportId><fileId>" + fileId + "</fileId><hash>" + md5 + "</hash>");
     }
 
     private String fileInfo(Call call) {
@@ -208,6 +239,14 @@ public final class CyberTiplineSandbox extends SandboxServer {
             String fileId = text(document.getDocumentElement(), "fileId");
             if (!report.fileIds().contains(fileId)) {
                 return response(5002, "No such file", null);
+            }
+            if (report.status != Status.OPEN) {
+                return response(1300, "Update failed: report is " + report.status, null);
+            }
+            synchronized (report) {
+                StoredFile stored = report.files.get(fileId);
+                report.files.put(fileId, new StoredFile(fileId, stored.fileName(), stored.md5(), stored.size(),
+                        new String(call.body(), StandardCharsets.UTF_8)));
             }
             return response(0, "Success", "<reportId>" + report.id + "</reportId>");
         } catch (Exception e) {

@@ -48,6 +48,8 @@ public final class PlatformSandbox extends SandboxServer {
     private final AtomicInteger failNext = new AtomicInteger();
     private volatile int failStatus = 503;
     private final AtomicInteger loseResponseNext = new AtomicInteger();
+    private final Map<String, Integer> refused = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> requestsByKey = new ConcurrentHashMap<>();
 
     public PlatformSandbox(String token) {
         super("platform-sandbox");
@@ -66,6 +68,29 @@ public final class PlatformSandbox extends SandboxServer {
     /** The next {@code count} calls are applied, but answered 502 as if the response was lost. */
     public void loseResponseNext(int count) {
         loseResponseNext.set(count);
+    }
+
+    /** Calls for this action id are refused with {@code status} (a 4xx: the request itself is wrong), until {@link #accept}. */
+    public void refuse(String actionId, int status) {
+        refused.put(actionId, status);
+    }
+
+    public void accept(String actionId) {
+        refused.remove(actionId);
+    }
+
+    /** Calls received with this Idempotency-Key, replays and failures included. */
+    public int requests(String actionId) {
+        AtomicInteger count = requestsByKey.get(actionId);
+        return count == null ? 0 : count.get();
+    }
+
+    /** Records an action as applied before, as if an earlier caller had sent it: a later call with its key is a replay. */
+    public void appliedBefore(String accountId, String actionId, String decisionId, String type) {
+        AppliedAction action = new AppliedAction(accountId, actionId, decisionId, type, List.of(), 0, Instant.now());
+        if (byKey.putIfAbsent(actionId, action) == null) {
+            applied.add(action);
+        }
     }
 
     /** Actions applied, once each, in order. */
@@ -94,6 +119,11 @@ public final class PlatformSandbox extends SandboxServer {
         String key = call.header("Idempotency-Key");
         if (key == null || key.isBlank()) {
             return respond(400, "application/json", error("Idempotency-Key header required"));
+        }
+        requestsByKey.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+        Integer refusal = refused.get(key);
+        if (refusal != null) {
+            return respond(refusal, "application/json", error("account not actionable"));
         }
         JsonNode body;
         try {

@@ -135,7 +135,8 @@ public final class HttpServer implements AutoCloseable {
     private final Limits limits;
     private final Server server;
     private final ServerConnector connector;
-    private final List<Route> routes = new ArrayList<>();
+    // routes may be added once the port is bound (a service advertises the port before it has every route)
+    private final List<Route> routes = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final MeterRegistry metrics;
     private final Map<String, Counter> requestCounters = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timers;
