@@ -5,6 +5,9 @@
 #                         latency from POST to 202, decision, suspension applied and NCMEC report finished.
 #   ./bench.sh pipeline   BENCH_RATE per second for BENCH_SECONDS (default 60), once with sandboxes answering
 #                         in ~1 ms and once with realistic API latencies: both throughputs and latency_ratio,
+#                         written as JSON to bench/results/ (after a BENCH_WARMUP_SECONDS warm-up, default 60).
+#   ./bench.sh history    escalation alone: BENCH_REPORTS (default 3000) drained with an empty state, then with
+#                         BENCH_HISTORY (default 1,000,000) earlier referrals in its state; rates, ratio, heap;
 #                         written as JSON to bench/results/.
 set -euo pipefail
 cd "$(dirname "$0")"

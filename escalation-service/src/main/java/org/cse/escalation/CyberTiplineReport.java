@@ -26,6 +26,8 @@ import org.cse.schemas.NcmecVocabulary;
  * document it must refuse as malformed, so a legally required report is never lost to an encoding.
  */
 public final class CyberTiplineReport {
+    /** Made once: {@code XMLOutputFactory.newFactory()} looks its implementation up on the class path on every call. */
+    private static final XMLOutputFactory XML = XMLOutputFactory.newFactory();
     /** Who files the reports, and as which service; from configuration. */
     public record Reporter(String firstName, String lastName, String email, String espService) {}
 
@@ -39,7 +41,7 @@ public final class CyberTiplineReport {
         StringWriter out = new StringWriter();
         Doc doc;
         try {
-            doc = new Doc(XMLOutputFactory.newFactory().createXMLStreamWriter(out));
+            doc = new Doc(XML.createXMLStreamWriter(out));
             XMLStreamWriter xml = doc.xml;
             xml.writeStartDocument("UTF-8", "1.0");
             xml.writeStartElement("report");
@@ -116,7 +118,7 @@ public final class CyberTiplineReport {
     public static String fileDetails(String reportId, String fileId, NcmecFile file) {
         StringWriter out = new StringWriter();
         try {
-            Doc doc = new Doc(XMLOutputFactory.newFactory().createXMLStreamWriter(out));
+            Doc doc = new Doc(XML.createXMLStreamWriter(out));
             XMLStreamWriter xml = doc.xml;
             xml.writeStartDocument("UTF-8", "1.0");
             xml.writeStartElement("fileDetails");

@@ -1,6 +1,5 @@
 package org.cse.escalation;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -15,15 +14,13 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import javax.xml.XMLConstants;
-import javax.xml.parsers.DocumentBuilderFactory;
-import javax.xml.parsers.ParserConfigurationException;
 import org.cse.events.CallOutcome;
 import org.cse.events.CallOutcomeKind;
 import org.cse.events.DeliveryResult;
 import org.cse.events.NcmecFile;
 import org.cse.events.PreservationHold;
 import org.cse.events.ReferralCommand;
+import org.cse.runtime.SafeXml;
 import org.cse.runtime.delivery.CommandExecutor;
 import org.cse.runtime.delivery.Outbound;
 import org.cse.runtime.http.PathSegment;
@@ -247,7 +244,7 @@ final class ReferralCalls implements CommandExecutor.Calls<ReferralCommand> {
             Document document;
             try {
                 document = parse(response.getContent());
-            } catch (ParserConfigurationException | SAXException | IOException e) {
+            } catch (SAXException | IOException e) {
                 return CallOutcome.newBuilder().setItemId(referral).setCall(call).setHttpStatus(status).setOutcome(CallOutcomeKind.TRANSIENT)
                         .setMayHaveReachedServer(true).setError(call + ": NCMEC answered unreadable XML").build();
             }
@@ -356,18 +353,7 @@ final class ReferralCalls implements CommandExecutor.Calls<ReferralCommand> {
         return nodes.getLength() == 0 ? null : nodes.item(0).getTextContent().trim();
     }
 
-    static Document parse(byte[] xml) throws ParserConfigurationException, SAXException, IOException {
-        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
-        factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-        factory.setFeature("http://xml.org/sax/features/external-general-entities", false);
-        factory.setFeature("http://xml.org/sax/features/external-parameter-entities", false);
-        factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
-        factory.setAttribute(XMLConstants.ACCESS_EXTERNAL_DTD, "");
-        factory.setAttribute(XMLConstants.ACCESS_EXTERNAL_SCHEMA, "");
-        factory.setXIncludeAware(false);
-        factory.setExpandEntityReferences(false);
-        var builder = factory.newDocumentBuilder();
-        builder.setErrorHandler(null);
-        return builder.parse(new ByteArrayInputStream(xml));
+    static Document parse(byte[] xml) throws SAXException, IOException {
+        return SafeXml.parse(xml);
     }
 }

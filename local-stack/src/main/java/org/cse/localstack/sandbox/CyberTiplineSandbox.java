@@ -1,6 +1,5 @@
 package org.cse.localstack.sandbox;
 
-import java.io.ByteArrayInputStream;
 import java.net.URLDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -12,9 +11,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.xml.XMLConstants;
-import javax.xml.parsers.DocumentBuilder;
-import javax.xml.parsers.DocumentBuilderFactory;
+import org.cse.runtime.SafeXml;
 import org.cse.runtime.http.Call;
 import org.cse.runtime.http.Reply;
 import org.eclipse.jetty.http.MultiPart;
@@ -321,14 +318,7 @@ public final class CyberTiplineSandbox extends SandboxServer {
     }
 
     static Document parse(byte[] xml) throws Exception {
-        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
-        factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-        factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
-        factory.setXIncludeAware(false);
-        factory.setExpandEntityReferences(false);
-        DocumentBuilder builder = factory.newDocumentBuilder();
-        builder.setErrorHandler(null);
-        return builder.parse(new ByteArrayInputStream(xml));
+        return SafeXml.parse(xml);
     }
 
     private static String text(Element root, String tag) {
