@@ -3,9 +3,10 @@
 #   ./bench.sh [stages]   hash-matched reports posted to intake at BENCH_RATE per second (default 100),
 #                         BENCH_REPORTS of them (default 1000): startup time, throughput and p50/p95/p99/max
 #                         latency from POST to 202, decision, suspension applied and NCMEC report finished.
-#   ./bench.sh pipeline   BENCH_RATE per second for BENCH_SECONDS (default 60), once with sandboxes answering
-#                         in ~1 ms and once with realistic API latencies: both throughputs and latency_ratio,
-#                         written as JSON to bench/results/ (after a BENCH_WARMUP_SECONDS warm-up, default 60).
+#   ./bench.sh pipeline   each rate of BENCH_RATES (e.g. 150,200,250; default BENCH_RATE) for BENCH_SECONDS
+#                         (default 60) with realistic API latencies and with ~1 ms sandboxes, until one is not
+#                         held: sustained rates and latency_ratio, written as JSON to bench/results/ (after a
+#                         BENCH_WARMUP_SECONDS warm-up, default 60).
 #   ./bench.sh history    escalation alone: BENCH_REPORTS (default 3000) drained with an empty state, then with
 #                         BENCH_HISTORY (default 1,000,000) earlier referrals in its state; rates, ratio, heap;
 #                         written as JSON to bench/results/.

@@ -70,6 +70,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class HttpServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
+    /** After refusing a request whose body is still coming: how much more of it is read and dropped before the close. */
+    private static final long LINGER_BYTES = 8L * 1024 * 1024;
+    private static final Duration LINGER_TIME = Duration.ofSeconds(2);
 
     /**
      * How much a server lets its clients hold.
@@ -356,7 +359,7 @@ public final class HttpServer implements AutoCloseable {
                     return;
                 }
                 if (bytes == null) {
-                    answer(request, response, callback, routeName, tooLarge(body));
+                    answer(request, response, lingering(request, callback), routeName, tooLarge(body));
                     return;
                 }
                 Call call = new Call(method, path, param0, query, request.getHeaders(), bytes, remote, attributes);
@@ -387,10 +390,60 @@ public final class HttpServer implements AutoCloseable {
         }
     }
 
-    /** Answers before the body was read: if one is coming, the connection is closed after the answer rather than reused mid-body. */
+    /**
+     * Answers before the body was read: if one is coming, the connection is closed after the answer rather than reused
+     * mid-body, and not before what the client is still sending was read and dropped (a lingering close): closing on
+     * unread bytes makes TCP reset the connection, and a client still writing its body then never reads the answer.
+     */
     private boolean refuse(Request request, Response response, Callback callback, String route, Reply reply) {
         boolean bodyComing = request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
-        return answer(request, response, callback, route, bodyComing ? reply.withHeader("Connection", "close") : reply);
+        if (!bodyComing) {
+            return answer(request, response, callback, route, reply);
+        }
+        return answer(request, response, lingering(request, callback), route, reply.withHeader("Connection", "close"));
+    }
+
+    /** Completes {@code callback} once the rest of the request was read and dropped: at most LINGER_BYTES, LINGER_TIME. */
+    private Callback lingering(Request request, Callback callback) {
+        return Callback.from(() -> drain(request).whenComplete((done, failure) -> callback.succeeded()), callback::failed);
+    }
+
+    private CompletableFuture<Void> drain(Request request) {
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        AtomicBoolean stopped = new AtomicBoolean();
+        var timeout = timers.schedule(() -> {
+            stopped.set(true);
+            result.complete(null);
+        }, LINGER_TIME.toMillis(), TimeUnit.MILLISECONDS);
+        result.whenComplete((done, failure) -> timeout.cancel(false));
+        long[] dropped = {0};
+        Runnable reader = new Runnable() {
+            @Override
+            public void run() {
+                while (!stopped.get()) {
+                    Content.Chunk chunk;
+                    try {
+                        chunk = request.read();
+                    } catch (RuntimeException e) {
+                        result.complete(null);
+                        return;
+                    }
+                    if (chunk == null) {
+                        request.demand(this);
+                        return;
+                    }
+                    dropped[0] += chunk.remaining();
+                    boolean over = chunk.isLast() || Content.Chunk.isFailure(chunk) || dropped[0] > LINGER_BYTES;
+                    chunk.release();
+                    if (over) {
+                        result.complete(null);
+                        return;
+                    }
+                }
+            }
+        };
+        reader.run();
+        return result;
     }
 
     private boolean answer(Request request, Response response, Callback callback, String route, Reply reply) {
