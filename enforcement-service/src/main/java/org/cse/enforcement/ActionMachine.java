@@ -161,7 +161,8 @@ final class ActionMachine {
                     Duration wait = settings.backoff().after(item.getAttempt(), outcome.getRetryAfterMillis() == null ? null
                             : Duration.ofMillis(outcome.getRetryAfterMillis()), seed(id, item.getSeries(), item.getAttempt()));
                     work.put(next.setStatus(ActionStatus.WAITING).setNextAttemptAt(work.now.plus(wait)).build());
-                    work.note(Note.Kind.RETRY, id, "attempt " + item.getAttempt() + " failed, next in " + wait.toMillis() + " ms");
+                    work.note(Note.Kind.RETRY, id, "attempt " + item.getAttempt() + " failed (" + outcome.getError() + "), next in "
+                            + wait.toMillis() + " ms");
                 }
             }
             case PERMANENT -> park(work, next.setLastError(outcome.getError()), "refused by the platform: " + outcome.getError());

@@ -209,7 +209,13 @@ final class ReferralCalls implements CommandExecutor.Calls<ReferralCommand> {
                 String fileId = text(answer, "fileId");
                 return code == 0 && fileId != null ? success("upload", referral).setFileId(fileId).build()
                         : refusedByCode(referral, "upload", code, answer);
-            }).whenComplete((outcome, failure) -> source.fail(new IOException("upload over")));
+            }).whenComplete((outcome, failure) -> {
+                // an upload that went through read the file to its end; only one that did not leaves the fetch to release.
+                // Failing a finished fetch aborted it and closed its pooled connection under the next call to the evidence store.
+                if (failure != null || outcome.getOutcome() != CallOutcomeKind.SUCCEEDED) {
+                    source.fail(new IOException("upload did not go through"));
+                }
+            });
         });
         return CompletableFuture.anyOf(sent, refused).thenApply(CallOutcome.class::cast);
     }

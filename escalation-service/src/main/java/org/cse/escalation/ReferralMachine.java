@@ -353,7 +353,8 @@ final class ReferralMachine {
         Duration wait = settings.backoff().after(Math.max(1, item.getAttempt()), outcome.getRetryAfterMillis() == null ? null
                 : Duration.ofMillis(outcome.getRetryAfterMillis()), (long) id.hashCode() * 31 + item.getTotalAttempts());
         work.put(next.setPhase(ReferralPhase.WAITING).setNextAttemptAt(work.now.plus(wait)).build());
-        work.note(Note.Kind.RETRY, id, step + " attempt " + item.getAttempt() + " failed, next in " + wait.toMillis() + " ms");
+        work.note(Note.Kind.RETRY, id, step + " attempt " + item.getAttempt() + " failed (" + outcome.getError() + "), next in "
+                + wait.toMillis() + " ms");
     }
 
     private static void park(Work work, ReferralItem.Builder next, String why) {

@@ -102,7 +102,8 @@ public final class Outbound {
         String kind = cause instanceof java.util.concurrent.TimeoutException ? "timed out" : "failed";
         return CallOutcome.newBuilder().setItemId(itemId).setCall(call).setOutcome(CallOutcomeKind.TRANSIENT)
                 .setMayHaveReachedServer(!neverSent)
-                .setError(call + " " + kind + ": " + cause.getClass().getSimpleName()).build();
+                .setError(call + " " + kind + ": " + cause.getClass().getSimpleName() + (cause.getMessage() == null ? ""
+                        : " " + cause.getMessage().substring(0, Math.min(160, cause.getMessage().length())))).build();
     }
 
     /** A call of a command that was not made because an earlier one did not succeed. */
