@@ -103,8 +103,11 @@ public final class Bench {
                 HistoryBench.run(stack, out);
                 System.exit(0);
             }
-            try (LocalPipeline pipeline = LocalPipeline.start(stack, Duration.ofMinutes(2))) {
+            try (LocalPipeline pipeline = LocalPipeline.start(stack, Duration.ofMinutes(2), tunables())) {
                 Instant pipelineReady = Instant.now();
+                if (!tunables().isEmpty()) {
+                    out.println("tunables from the environment: " + tunables());
+                }
                 out.printf("startup: broker+registry+topics %.1f s, four services ready %.1f s after that%n",
                         seconds(started, stackReady), seconds(stackReady, pipelineReady));
                 switch (mode) {
@@ -175,7 +178,7 @@ public final class Bench {
         json.put("mode", "pipeline");
         json.put("at", Instant.now().toString());
         json.put("machine", machine());
-        json.put("settings", Map.of("offered_per_second", rates, "seconds", seconds, "warmup_reports", warmup,
+        json.put("settings", Map.of("tunables", tunables(), "offered_per_second", rates, "seconds", seconds, "warmup_reports", warmup,
                 "order", profiles.stream().map(Profile::name).toList(), "held_when", "the backlog's least-squares growth over the second half of the sending is at most 3% of the offered rate",
                 "profiles", profiles.stream().map(p -> Map.of(
                 "name", p.name(), "platform_ms", p.platform().toMillis(), "ncmec_ms", p.ncmec().toMillis(), "hotline_ms",
@@ -184,6 +187,23 @@ public final class Bench {
         json.put("sustained_per_second", sustained);
         json.put("latency_ratio", Math.round(ratio * 100) / 100.0);
         out.println("written: " + write("pipeline", json));
+    }
+
+    /**
+     * Service variables set in the bench's own environment that tune, not wire, the pipeline: they replace
+     * the local defaults so that one run can try, say, {@code ESCALATION_MAX_IN_FLIGHT=1024}; the JSON records them.
+     */
+    static Map<String, String> tunables() {
+        java.util.regex.Pattern tunable = java.util.regex.Pattern.compile(
+                "(INTAKE|CLASSIFIER|ENFORCEMENT|ESCALATION)_(MAX_IN_FLIGHT|BACKOFF_INITIAL|BACKOFF_MAX|REQUEST_TIMEOUT)"
+                        + "|KAFKA_COMMIT_INTERVAL_MS|KAFKA_[A-Z_]*(LINGER|BATCH|CACHE)[A-Z_]*");
+        Map<String, String> set = new java.util.TreeMap<>();
+        System.getenv().forEach((name, value) -> {
+            if (tunable.matcher(name).matches()) {
+                set.put(name, value);
+            }
+        });
+        return set;
     }
 
     /** The machine a result was measured on. */

@@ -49,13 +49,15 @@ public final class LocalPipeline implements AutoCloseable {
     private final HotlineSandbox hotline = new HotlineSandbox(HOTLINE_TOKEN);
     private final EvidenceStoreSandbox evidence = new EvidenceStoreSandbox(EVIDENCE_TOKEN, FILE_BYTES);
     private final String suffix = UUID.randomUUID().toString().substring(0, 8);
+    private final Map<String, String> overrides;
     private IntakeService intake;
     private ClassifierService classifier;
     private EnforcementService enforcement;
     private EscalationService escalation;
 
-    private LocalPipeline(LocalStack stack) {
+    private LocalPipeline(LocalStack stack, Map<String, String> overrides) {
         this.stack = stack;
+        this.overrides = Map.copyOf(overrides);
         try {
             this.stateDir = Files.createTempDirectory("cse-pipeline-");
         } catch (IOException e) {
@@ -71,12 +73,20 @@ public final class LocalPipeline implements AutoCloseable {
      * runs that start the services as their own processes.
      */
     public static LocalPipeline sandboxesOnly(LocalStack stack) {
-        return new LocalPipeline(stack);
+        return new LocalPipeline(stack, Map.of());
     }
 
     /** Starts every service against the stack and waits until all are ready. */
     public static LocalPipeline start(LocalStack stack, Duration readyTimeout) {
-        LocalPipeline pipeline = new LocalPipeline(stack);
+        return start(stack, readyTimeout, Map.of());
+    }
+
+    /**
+     * As {@link #start(LocalStack, Duration)}, with variables that replace the local defaults in every
+     * service's environment (a bench trying another {@code ESCALATION_MAX_IN_FLIGHT}, say).
+     */
+    public static LocalPipeline start(LocalStack stack, Duration readyTimeout, Map<String, String> overrides) {
+        LocalPipeline pipeline = new LocalPipeline(stack, overrides);
         try {
             pipeline.startServices();
             pipeline.awaitReady(readyTimeout);
@@ -130,7 +140,7 @@ public final class LocalPipeline implements AutoCloseable {
         env.put("INHOPE_TOKEN", HOTLINE_TOKEN);
         env.put("EVIDENCE_STORE_URL", evidence.baseUrl());
         env.put("EVIDENCE_STORE_TOKEN", EVIDENCE_TOKEN);
-        env.put("KAFKA_COMMIT_INTERVAL_MS", "100");
+        env.putAll(overrides);
         return env;
     }
 

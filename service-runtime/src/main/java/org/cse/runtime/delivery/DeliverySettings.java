@@ -19,7 +19,7 @@ import org.cse.runtime.auth.Operators;
  * @param applicationId {@code P_GROUP_ID}: the Streams application id, which is its consumer group: the group of
  *        the previous release, so that the new one starts where it stopped
  * @param operatorsFile {@code P_OPERATORS_FILE} (required): who may look deliveries up and replay them
- * @param maxInFlight {@code P_MAX_IN_FLIGHT} (default 256): commands executing at once per instance
+ * @param maxInFlight {@code P_MAX_IN_FLIGHT} (default 1024): commands executing at once per instance
  * @param backoff {@code P_BACKOFF_INITIAL}, {@code P_BACKOFF_MAX}: delays between attempts (jitter ±20%)
  * @param retryBudget {@code P_RETRY_BUDGET}: how long an item is retried before it is parked
  * @param commandTimeout {@code P_COMMAND_TIMEOUT} (default PT10M): a command with no result after this long counts as failed
@@ -44,7 +44,7 @@ public record DeliverySettings(String httpHost, int httpPort, String managementH
                 env.string(prefix + "_STATE_DIR", System.getProperty("java.io.tmpdir") + "/" + defaults.applicationId()),
                 env.string(prefix + "_GROUP_ID", defaults.applicationId()),
                 Path.of(env.required(prefix + "_OPERATORS_FILE")),
-                env.integer(prefix + "_MAX_IN_FLIGHT", 256, 1, 10_000),
+                env.integer(prefix + "_MAX_IN_FLIGHT", 1024, 1, 10_000),
                 new Backoff(env.duration(prefix + "_BACKOFF_INITIAL", defaults.initialBackoff()),
                         env.duration(prefix + "_BACKOFF_MAX", defaults.maxBackoff()), 0.2),
                 env.duration(prefix + "_RETRY_BUDGET", defaults.retryBudget()),
