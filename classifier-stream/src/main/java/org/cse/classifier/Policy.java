@@ -556,8 +556,21 @@ public final class Policy {
 
     // ---------------------------------------------------------------- helpers
 
+    /**
+     * A new top-level state sharing the previous one's parts. Cheap where a deep copy cost a quarter of
+     * the classifier's time (the histories of busy accounts are tens of KB): the policy never changes
+     * a part in place, it sets a new list or a rebuilt incident on the copy, so {@code previous} stays as
+     * it was given (PolicyPurityTest).
+     */
     private static AccountState copy(AccountState previous, String accountId) {
-        return previous == null ? newAccount(accountId) : AccountState.newBuilder(previous).build();
+        if (previous == null) {
+            return newAccount(accountId);
+        }
+        AccountState copy = new AccountState();
+        for (int field = 0; field < AccountState.SCHEMA$.getFields().size(); field++) {
+            copy.put(field, previous.get(field));
+        }
+        return copy;
     }
 
     private static Evaluation reject(DeadLetterReason reason, String detail) {

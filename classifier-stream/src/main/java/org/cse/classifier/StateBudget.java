@@ -48,7 +48,7 @@ final class StateBudget {
     }
 
     static Fitted fit(AccountState state, String currentIncidentId, int budget) {
-        if (size(state) <= budget) {
+        if (AccountStateSerde.measure(state) <= budget) {
             return new Fitted(state, 0);
         }
         List<Incident> incidents = new ArrayList<>(state.getIncidents());
