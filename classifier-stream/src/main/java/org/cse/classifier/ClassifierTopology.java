@@ -85,7 +85,7 @@ public final class ClassifierTopology {
                 Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("banned-identifiers-source"),
                 () -> new BannedIdentifierUpdater(bannedSerde, metrics));
 
-        String[] stores = shadow == null ? new String[] {HISTORY_STORE} : new String[] {HISTORY_STORE, SHADOW_HISTORY_STORE};
+        String[] stores = {HISTORY_STORE};
         Outcomes outcomes = new Outcomes(metrics, live, shadow);
         KStream<String, Object> outputs = input(builder, registry, Topics.REPORTS, "report", outcomes, Report::getAccountId,
                 InputChecks::report, (policy, state, report, now, banned) -> policy.onReport(state, report, now), stores)
@@ -97,6 +97,10 @@ public final class ClassifierTopology {
                         Named.as("merge-appeal-outputs"))
                 .merge(input(builder, registry, Topics.ACCOUNT_EVENTS, "account-event", outcomes, AccountEvent::getAccountId,
                         InputChecks::accountEvent, Policy::onAccountEvent, stores), Named.as("merge-account-event-outputs"));
+        if (shadow != null) {
+            // its own node: whatever the candidate does, the input stays decided by the live policy alone
+            outputs = outputs.process(() -> new ShadowPolicy(outcomes), Named.as("apply-shadow-policy"), SHADOW_HISTORY_STORE);
+        }
 
         outputs.filter((account, value) -> value instanceof Decision, Named.as("only-decisions"))
                 .mapValues(value -> (Decision) value, Named.as("as-decision"))
@@ -147,6 +151,18 @@ public final class ClassifierTopology {
 
     /** A decision of the candidate policy. */
     record ShadowDecision(Decision decision) {}
+
+    /**
+     * An input the live policy has taken, for the shadow policy's node: how to evaluate it against a
+     * history, and what the live policy decided (to compare).
+     */
+    record ShadowInput(String inputName, ShadowStep step, List<Decision> live) {}
+
+    /** One input evaluated by a policy against a history, with the banned-identifier lookup. */
+    @FunctionalInterface
+    interface ShadowStep {
+        Policy.Evaluation apply(Policy policy, AccountState state, Predicate<Identifier> banned);
+    }
 
     /** The policies and the meters every processor shares. */
     static final class Outcomes {
@@ -272,6 +288,64 @@ public final class ClassifierTopology {
         }
     }
 
+    private static List<Decision> decisions(Policy.Evaluation evaluation) {
+        return evaluation.outputs().stream().filter(Decision.class::isInstance).map(Decision.class::cast).toList();
+    }
+
+    /**
+     * The candidate policy, in a node of its own after the live one: it keeps its own history and emits
+     * shadow decisions, and any failure of it is caught, counted and logged here, so it can never fail,
+     * dead-letter or hold up an input the live policy has already decided. Everything else passes through.
+     */
+    private static final class ShadowPolicy implements Processor<String, Object, String, Object> {
+        private final Outcomes outcomes;
+        private ProcessorContext<String, Object> context;
+        private KeyValueStore<String, AccountState> history;
+        private KeyValueStore<String, BannedIdentifier> banned;
+
+        ShadowPolicy(Outcomes outcomes) {
+            this.outcomes = outcomes;
+        }
+
+        @Override
+        public void init(ProcessorContext<String, Object> context) {
+            this.context = context;
+            this.history = context.getStateStore(SHADOW_HISTORY_STORE);
+            this.banned = context.getStateStore(BANNED_STORE);
+        }
+
+        @Override
+        public void process(Record<String, Object> record) {
+            if (!(record.value() instanceof ShadowInput input)) {
+                context.forward(record);
+                return;
+            }
+            String account = record.key();
+            try {
+                Policy.Evaluation shadow = input.step().apply(outcomes.shadow, history.get(account),
+                        identifier -> banned.get(identifier.getHash()) != null);
+                if (shadow.rejection() == null && !shadow.duplicate()) {
+                    history.put(account, shadow.state());
+                    decisions(shadow).forEach(decision -> context.forward(new Record<String, Object>(account,
+                            new ShadowDecision(decision), record.timestamp())));
+                }
+                outcomes.compared(input.live(), decisions(shadow));
+            } catch (RuntimeException e) {
+                if (SchemaRegistryException.isOutage(e)) {
+                    throw e; // not the candidate's fault: the task fails and the record is read again
+                }
+                RecordMetadata source = context.recordMetadata().orElse(null);
+                LOG.warn("shadow policy {} failed on the {} at {}-{}@{} for account {}: {}", outcomes.shadow.version(), input.inputName(),
+                        source == null ? "?" : source.topic(), source == null ? -1 : source.partition(),
+                        source == null ? -1 : source.offset(), account, e.getClass().getName());
+                Counter.builder("cse_classifier_shadow_failures").tag("shadow", outcomes.shadow.version())
+                        .tag("input", input.inputName())
+                        .description("Inputs the candidate policy failed on (the live decision stands; nothing dead-lettered)")
+                        .register(outcomes.metrics).increment();
+            }
+        }
+    }
+
     private static final class ApplyPolicy<V extends SpecificRecord> implements Processor<byte[], byte[], String, Object> {
         private final String inputName;
         private final Deserializer<V> deserializer;
@@ -281,7 +355,6 @@ public final class ClassifierTopology {
         private final Outcomes outcomes;
         private ProcessorContext<String, Object> context;
         private KeyValueStore<String, AccountState> history;
-        private KeyValueStore<String, AccountState> shadowHistory;
         private KeyValueStore<String, BannedIdentifier> banned;
 
         ApplyPolicy(String inputName, Deserializer<V> deserializer, Function<V, String> accountOf, Check<V> check, Step<V> step,
@@ -298,7 +371,6 @@ public final class ClassifierTopology {
         public void init(ProcessorContext<String, Object> context) {
             this.context = context;
             this.history = context.getStateStore(HISTORY_STORE);
-            this.shadowHistory = outcomes.shadow == null ? null : context.getStateStore(SHADOW_HISTORY_STORE);
             this.banned = context.getStateStore(BANNED_STORE);
         }
 
@@ -368,19 +440,13 @@ public final class ClassifierTopology {
                 }
             }
             if (outcomes.shadow != null) {
-                Policy.Evaluation shadow = step.apply(outcomes.shadow, shadowHistory.get(account), input, now, isBanned);
-                if (shadow.rejection() == null && !shadow.duplicate()) {
-                    shadowHistory.put(account, shadow.state());
-                    decisions(shadow).forEach(decision -> context.forward(new Record<String, Object>(account,
-                            new ShadowDecision(decision), record.timestamp())));
-                }
-                outcomes.compared(decisions(live), decisions(shadow));
+                V taken = input;
+                context.forward(new Record<String, Object>(account, new ShadowInput(inputName,
+                        (policy, state, bannedLookup) -> step.apply(policy, state, taken, now, bannedLookup), decisions(live)),
+                        record.timestamp()));
             }
         }
 
-        private static List<Decision> decisions(Policy.Evaluation evaluation) {
-            return evaluation.outputs().stream().filter(Decision.class::isInstance).map(Decision.class::cast).toList();
-        }
 
         private void log(SpecificRecord output) {
             if (output instanceof Decision decision) {

@@ -275,4 +275,25 @@ class ClassifierTopologyTest {
         assertThat(driver.meters.counter("cse_classifier_shadow_disagreements", "live", LIVE, "shadow", "candidate",
                 "live_rule", RuleId.CONFIRMED_MALICIOUS.id(), "shadow_rule", RuleId.CONFIRMED_MALICIOUS.id()).count()).isEqualTo(1.0);
     }
+
+    @Test
+    void aShadowPolicyThatFailsNeverDeadLettersNorChangesWhatTheLivePolicyDecided() throws Exception {
+        // A candidate built in code without a rule for VISUAL_DEPICTION (the YAML loader would refuse it):
+        // it throws on the hash match that the live policy decides.
+        PolicyDefinition bundled = PolicyDefinition.bundled();
+        java.util.Map<Category, PolicyDefinition.CategoryRule> rules = new java.util.EnumMap<>(bundled.categories());
+        rules.remove(Category.VISUAL_DEPICTION);
+        start(new PolicyDefinition("broken", bundled.incidentWindow(), bundled.highPriorityCategories(), bundled.highPriorityScore(),
+                bundled.imminentDanger(), bundled.verifiedLists(), rules));
+        driver.reports.pipeInput("acct-15", hashMatch("r1", "acct-15", "post-1"));
+        driver.reports.pipeInput("acct-16", userReport("r2", "acct-16", "post-2", Category.SEXUALIZED_COMMENTARY));
+
+        assertThat(driver.decisions.readValuesToList()).extracting(Decision::getRuleId).containsExactly(RuleId.CONFIRMED_MALICIOUS.id());
+        assertThat(driver.reviews.readValuesToList()).hasSize(1);
+        assertThat(driver.deadLetters.isEmpty()).as("nothing dead-lettered").isTrue();
+        assertThat(driver.shadowDecisions.isEmpty()).isTrue();
+        assertThat(driver.meters.counter("cse_classifier_shadow_failures", "shadow", "broken", "input", "report").count()).isEqualTo(1.0);
+        // the candidate goes on with the inputs it can take
+        assertThat(driver.meters.counter("cse_classifier_shadow_comparisons", "live", LIVE, "shadow", "broken").count()).isEqualTo(1.0);
+    }
 }
