@@ -10,6 +10,16 @@
 #   ./bench.sh history    escalation alone: BENCH_REPORTS (default 3000) drained with an empty state, then with
 #                         BENCH_HISTORY (default 1,000,000) earlier referrals in its state; rates, ratio, heap;
 #                         written as JSON to bench/results/.
+#   ./bench.sh baseline   the broker's raw produce/consume rate (BENCH_RECORDS of BENCH_RECORD_BYTES, default
+#                         1,000,000 x 500 B) and the bare Kafka Streams read-modify-write ceiling on BENCH_REPORTS
+#                         reports (default 50,000) with a BENCH_STATE_BYTES state (default 2048).
+#   ./bench.sh classifier BENCH_REPORTS (default 50,000) pre-loaded on cse.reports.v1 (Zipf accounts, shares of
+#                         verified matches and viral duplicates), the classifier's drain rate, the ceiling on the
+#                         same records, classifier.ratio_to_ceiling.
+#   ./bench.sh latency    BENCH_RATE (default 1000) reports/s for BENCH_SECONDS (default 30) to cse.reports.v1:
+#                         p50/p99/p99.9/max from each scheduled send to its decision seen read_committed.
+#   ./bench.sh burst      BENCH_REPORTS (default 100,000) reports of one post of one account through the whole
+#                         pipeline: decisions, actions, NCMEC reports, classifier drain time.
 set -euo pipefail
 cd "$(dirname "$0")"
 export BENCH_MODE="${1:-${BENCH_MODE:-stages}}"

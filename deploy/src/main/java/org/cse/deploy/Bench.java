@@ -94,6 +94,10 @@ public final class Bench {
         String mode = System.getenv().getOrDefault("BENCH_MODE", "stages");
         int rate = Integer.parseInt(System.getenv().getOrDefault("BENCH_RATE", "100"));
         PrintStream out = System.out;
+        if (!java.util.Set.of("stages", "pipeline", "history", "baseline", "classifier", "latency", "burst").contains(mode)) {
+            System.err.println("bench: the mode must be stages, pipeline, history, baseline, classifier, latency or burst, not " + mode);
+            System.exit(2);
+        }
 
         Instant started = Instant.now();
         try (LocalStack stack = LocalStack.start()) {
@@ -101,6 +105,11 @@ public final class Bench {
             if (mode.equals("history")) {
                 out.printf("startup: broker+registry+topics %.1f s%n", seconds(started, stackReady));
                 HistoryBench.run(stack, out);
+                System.exit(0);
+            }
+            if (java.util.Set.of("baseline", "classifier", "latency", "burst").contains(mode)) {
+                out.printf("startup: broker+registry+topics %.1f s%n", seconds(started, stackReady));
+                ClassifierBench.run(mode, stack, out);
                 System.exit(0);
             }
             try (LocalPipeline pipeline = LocalPipeline.start(stack, Duration.ofMinutes(2), tunables())) {
@@ -118,7 +127,7 @@ public final class Bench {
                     }
                     case "pipeline" -> pipeline(stack, pipeline, rate,
                             Integer.parseInt(System.getenv().getOrDefault("BENCH_SECONDS", "60")), out);
-                    default -> throw new IllegalArgumentException("BENCH_MODE must be stages, pipeline or history, not " + mode);
+                    default -> throw new IllegalStateException("unhandled mode " + mode);
                 }
             }
         }

@@ -1,0 +1,675 @@
+package org.cse.deploy;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.cse.classifier.ClassifierConfig;
+import org.cse.classifier.ClassifierService;
+import org.cse.classifier.Policy;
+import org.cse.classifier.state.AccountState;
+import org.cse.classifier.state.ReportSeen;
+import org.cse.events.Category;
+import org.cse.events.ContentHash;
+import org.cse.events.ContentKind;
+import org.cse.events.ContentRef;
+import org.cse.events.Report;
+import org.cse.events.Reporter;
+import org.cse.events.ReporterKind;
+import org.cse.localstack.LocalStack;
+import org.cse.runtime.Env;
+import org.cse.runtime.KafkaSettings;
+import org.cse.schemas.Topics;
+
+/**
+ * The classifier against Kafka's own ceiling, in the modes of {@code ./bench.sh}:
+ * <ul>
+ *   <li>{@code baseline}: the broker's raw produce and consume rates, and the bare Kafka Streams
+ *   read-modify-write ceiling (one store read and write and one output per input, the classifier's
+ *   guarantee, commit interval, input serde and state encoding);</li>
+ *   <li>{@code classifier}: reports pre-loaded on {@code cse.reports.v1}, the classifier's drain rate, then
+ *   the ceiling on the same records with the classifier's average state size, and their ratio;</li>
+ *   <li>{@code latency}: a fixed offered rate produced to {@code cse.reports.v1}, each report timed from its
+ *   scheduled send time to its decision seen by a {@code read_committed} consumer;</li>
+ *   <li>{@code burst}: reports of one post of one account produced as fast as the producer can, through the
+ *   whole pipeline: decisions, actions and NCMEC reports it produced and the classifier's drain time.</li>
+ * </ul>
+ * Prints a table, writes JSON to {@code bench/results/}; asserts nothing.
+ */
+final class ClassifierBench {
+    private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
+
+    private ClassifierBench() {
+    }
+
+    static void run(String mode, LocalStack stack, PrintStream out) throws Exception {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("mode", mode);
+        json.put("at", Instant.now().toString());
+        json.put("machine", Bench.machine());
+        switch (mode) {
+            case "baseline" -> json.putAll(baseline(stack, out));
+            case "classifier" -> json.putAll(classifier(stack, out));
+            case "latency" -> json.putAll(latency(stack, out));
+            case "burst" -> json.putAll(burst(stack, out));
+            default -> throw new IllegalArgumentException("not a classifier bench mode: " + mode);
+        }
+        out.println("written: " + Bench.write(mode, json));
+    }
+
+    // ---------------------------------------------------------------- baseline
+
+    private static Map<String, Object> baseline(LocalStack stack, PrintStream out) throws Exception {
+        int records = integer("BENCH_RECORDS", 1_000_000);
+        int size = integer("BENCH_RECORD_BYTES", 500);
+        int reports = integer("BENCH_REPORTS", 50_000);
+        int stateBytes = integer("BENCH_STATE_BYTES", 2048);
+        String topic = "bench.raw." + RUN;
+        try (Admin admin = stack.admin()) {
+            admin.createTopics(List.of(new NewTopic(topic, Topics.ACCOUNT_PARTITIONS, (short) 1))).all().get();
+        }
+        Map<String, Object> produce = produceRaw(stack, topic, records, size);
+        Map<String, Object> consume = consumeRaw(stack, topic, records);
+        out.printf("%nraw produce (idempotent, acks=all): %,d records of %d B in %.1f s: %,d records/s, %.1f MB/s%n", records, size,
+                produce.get("seconds"), produce.get("records_per_second"), produce.get("mb_per_second"));
+        out.printf("raw consume: %,d records in %.1f s: %,d records/s, %.1f MB/s%n", records, consume.get("seconds"),
+                consume.get("records_per_second"), consume.get("mb_per_second"));
+        Workload workload = Workload.fromEnvironment(reports);
+        Map<String, Object> load = workload.preload(stack);
+        Map<String, Object> ceiling = ceiling(stack, reports, stateBytes);
+        out.printf("bare Streams read-modify-write (exactly_once_v2, commit %s ms, Avro in and out, %d B state): %,d reports "
+                + "at %,d/s (first commit to last; %.1f s from its start)%n", ceiling.get("commit_interval_ms"), stateBytes, reports,
+                ceiling.get("per_second"), ceiling.get("seconds_from_start"));
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("settings", Map.of("records", records, "record_bytes", size, "reports", reports, "state_bytes", stateBytes,
+                "workload", workload.describe()));
+        json.put("raw_produce", produce);
+        json.put("raw_consume", consume);
+        json.put("preload", load);
+        json.put("ceiling", ceiling);
+        return json;
+    }
+
+    private static Map<String, Object> produceRaw(LocalStack stack, String topic, int records, int size) throws Exception {
+        Map<String, Object> config = new HashMap<>(stack.clientConfig());
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        byte[] value = new byte[size];
+        new Random(1).nextBytes(value);
+        AtomicReference<Exception> failed = new AtomicReference<>();
+        Instant start = Instant.now();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < records; i++) {
+                producer.send(new ProducerRecord<>(topic, value), (metadata, e) -> {
+                    if (e != null) {
+                        failed.set(e);
+                    }
+                });
+            }
+            producer.flush();
+        }
+        if (failed.get() != null) {
+            throw failed.get();
+        }
+        return rate(records, (long) records * size, start);
+    }
+
+    private static Map<String, Object> consumeRaw(LocalStack stack, String topic, int records) {
+        Map<String, Object> config = new HashMap<>(stack.clientConfig());
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-raw-" + RUN);
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        long seen = 0;
+        long bytes = 0;
+        Instant start = Instant.now();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            Instant deadline = start.plus(Duration.ofMinutes(10));
+            while (seen < records && Instant.now().isBefore(deadline)) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    seen++;
+                    bytes += record.value().length;
+                }
+            }
+        }
+        return rate(seen, bytes, start);
+    }
+
+    private static Map<String, Object> rate(long records, long bytes, Instant start) {
+        double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("records", records);
+        figures.put("seconds", seconds);
+        figures.put("records_per_second", Math.round(records / seconds));
+        figures.put("mb_per_second", Math.round(bytes / seconds / 1e6 * 10) / 10.0);
+        return figures;
+    }
+
+    /**
+     * The bare processor on the reports of {@code cse.reports.v1}: decodes each report with the registry
+     * serde, reads its account's state from a RocksDB store, appends to it (single-object Avro, like the
+     * classifier's history, kept near {@code stateBytes}), writes it back and forwards one record, encoded
+     * with the registry serde. The classifier's guarantee and commit interval (its Kafka settings), as the
+     * super user, with its own application id.
+     */
+    private static Map<String, Object> ceiling(LocalStack stack, int reports, int stateBytes) throws Exception {
+        String applicationId = "bench-ceiling-" + RUN;
+        String output = "bench.ceiling.out." + RUN;
+        try (Admin admin = stack.admin()) {
+            admin.createTopics(List.of(new NewTopic(output, Topics.ACCOUNT_PARTITIONS, (short) 1))).all().get();
+        }
+        KafkaSettings kafka = KafkaSettings.from(new Env(classifierEnvironment(stack)));
+        Properties props = kafka.streams("bench-ceiling", applicationId, Files.createTempDirectory("bench-ceiling").toString(),
+                Topics.CLASSIFIER_DLQ.name());
+        props.putAll(stack.clientConfig()); // the super user: the bench's own topics and group
+        Serde<Report> reportSerde = Topics.REPORTS.valueSerde(stack.registryClient());
+        int keep = Math.max(1, stateBytes / 86); // a ReportSeen (report id, 64-hex fingerprint) is ~86 bytes encoded
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("state"), Serdes.String(), new StateSerde()));
+        builder.stream(Topics.REPORTS.name(), Consumed.with(Serdes.String(), reportSerde).withName("reports"))
+                .process(() -> new ReadModifyWrite(keep), Named.as("read-modify-write"), "state")
+                .to(output, Produced.with(Serdes.String(), reportSerde).withName("out"));
+        Instant start = Instant.now();
+        try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
+            streams.start();
+            Drain drain = awaitDrained(stack, applicationId, Topics.REPORTS.name(), start, Duration.ofMinutes(20));
+            Map<String, Object> figures = new LinkedHashMap<>();
+            figures.put("reports", drain.records());
+            figures.put("seconds_from_start", drain.fromStart());
+            figures.put("per_second", Math.round(drain.perSecond()));
+            figures.put("state_bytes", stateBytes);
+            figures.put("guarantee", props.getProperty("processing.guarantee"));
+            figures.put("commit_interval_ms", props.getProperty("commit.interval.ms"));
+            return figures;
+        }
+    }
+
+    /** The ceiling's state: an account history holding its last reports, encoded as the classifier encodes its own. */
+    private static final class ReadModifyWrite implements Processor<String, Report, String, Report> {
+        private final int keep;
+        private KeyValueStore<String, AccountState> store;
+        private ProcessorContext<String, Report> context;
+
+        ReadModifyWrite(int keep) {
+            this.keep = keep;
+        }
+
+        @Override
+        public void init(ProcessorContext<String, Report> context) {
+            this.context = context;
+            this.store = context.getStateStore("state");
+        }
+
+        @Override
+        public void process(Record<String, Report> record) {
+            AccountState state = store.get(record.key());
+            if (state == null) {
+                state = Policy.newAccount(record.key());
+            }
+            List<ReportSeen> seen = new ArrayList<>(state.getRecentReports());
+            seen.add(new ReportSeen(record.value().getReportId(), "%064x".formatted(record.value().getReportId().hashCode())));
+            state.setRecentReports(seen.size() > keep ? seen.subList(seen.size() - keep, seen.size()) : seen);
+            store.put(record.key(), state);
+            context.forward(record);
+        }
+    }
+
+    /** Single-object Avro encoding, as the classifier's history store. */
+    private static final class StateSerde implements Serde<AccountState> {
+        @Override
+        public org.apache.kafka.common.serialization.Serializer<AccountState> serializer() {
+            return (topic, state) -> {
+                try {
+                    java.nio.ByteBuffer buffer = AccountState.getEncoder().encode(state);
+                    byte[] bytes = new byte[buffer.remaining()];
+                    buffer.get(bytes);
+                    return bytes;
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+        }
+
+        @Override
+        public org.apache.kafka.common.serialization.Deserializer<AccountState> deserializer() {
+            return (topic, bytes) -> {
+                try {
+                    return bytes == null ? null : AccountState.getDecoder().decode(bytes);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+        }
+    }
+
+    // ---------------------------------------------------------------- classifier
+
+    private static Map<String, Object> classifier(LocalStack stack, PrintStream out) throws Exception {
+        int reports = integer("BENCH_REPORTS", 50_000);
+        Workload workload = Workload.fromEnvironment(reports);
+        Map<String, Object> load = workload.preload(stack);
+        out.printf("%npre-loaded %,d reports on %s in %.1f s (%s)%n", reports, Topics.REPORTS.name(), load.get("seconds"),
+                workload.describe());
+        Map<String, String> env = classifierEnvironment(stack);
+        String applicationId = env.get("CLASSIFIER_APPLICATION_ID");
+        Instant start = Instant.now();
+        ClassifierService classifier = new ClassifierService(ClassifierConfig.from(new Env(env)));
+        classifier.start();
+        Drain drain;
+        try {
+            drain = awaitDrained(stack, applicationId, Topics.REPORTS.name(), start, Duration.ofMinutes(30));
+        } finally {
+            classifier.close();
+        }
+        Map<String, Object> drained = new LinkedHashMap<>();
+        drained.put("reports", drain.records());
+        drained.put("seconds_from_start", drain.fromStart());
+        drained.put("per_second", Math.round(drain.perSecond()));
+        long[] state = changelogSizes(stack, applicationId + "-" + "account-history-changelog");
+        int stateBytes = (int) (state[0] == 0 ? 0 : state[1] / state[0]);
+        drained.put("state_records", state[0]);
+        drained.put("state_bytes_average", stateBytes);
+        out.printf("classifier: drained %,d reports at %,d/s (first commit to last; %.1f s from its start); average history "
+                + "written %,d B%n", reports, drained.get("per_second"), drain.fromStart(), stateBytes);
+        Map<String, Object> ceiling = ceiling(stack, reports, Math.max(stateBytes, 100));
+        double ratio = ((Number) drained.get("per_second")).doubleValue() / ((Number) ceiling.get("per_second")).doubleValue();
+        out.printf("ceiling: bare Streams read-modify-write, same records, guarantee %s, commit %s ms, %,d B state: %,d/s%n",
+                ceiling.get("guarantee"), ceiling.get("commit_interval_ms"), stateBytes, ceiling.get("per_second"));
+        out.printf("classifier.ratio_to_ceiling %.2f%n", ratio);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("settings", Map.of("reports", reports, "workload", workload.describe(), "tunables", Bench.tunables()));
+        json.put("preload", load);
+        json.put("classifier", drained);
+        json.put("ceiling", ceiling);
+        json.put("classifier.ratio_to_ceiling", Math.round(ratio * 100) / 100.0);
+        return json;
+    }
+
+    // ---------------------------------------------------------------- latency
+
+    private static Map<String, Object> latency(LocalStack stack, PrintStream out) throws Exception {
+        int rate = integer("BENCH_RATE", 1000);
+        int seconds = integer("BENCH_SECONDS", 30);
+        Map<String, String> env = classifierEnvironment(stack);
+        ClassifierService classifier = new ClassifierService(ClassifierConfig.from(new Env(env)));
+        classifier.start();
+        try {
+            awaitReady(classifier);
+            Map<String, Long> scheduled = new ConcurrentHashMap<>();
+            Map<String, Long> seen = new ConcurrentHashMap<>();
+            AtomicLong decisions = new AtomicLong();
+            java.util.concurrent.atomic.AtomicBoolean reading = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread reader = decisionReader(stack, "lat-" + RUN + "-", seen, decisions, reading);
+            reader.start();
+            // warm-up: a tenth of the run at the same rate, not measured
+            offer(stack, "warm-" + RUN, rate, Math.max(1, seconds / 10), new ConcurrentHashMap<>());
+            offer(stack, "lat-" + RUN, rate, seconds, scheduled);
+            Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
+            while (seen.size() < scheduled.size() && Instant.now().isBefore(deadline)) {
+                Thread.sleep(50);
+            }
+            reading.set(false);
+            reader.join(30_000);
+            long[] latencies = scheduled.entrySet().stream().filter(e -> seen.containsKey(e.getKey()))
+                    .mapToLong(e -> seen.get(e.getKey()) - e.getValue()).sorted().toArray();
+            Map<String, Object> figures = new LinkedHashMap<>();
+            figures.put("offered_per_second", rate);
+            figures.put("seconds", seconds);
+            figures.put("reports", scheduled.size());
+            figures.put("decisions_seen", latencies.length);
+            figures.put("p50_ms", percentile(latencies, 0.50));
+            figures.put("p99_ms", percentile(latencies, 0.99));
+            figures.put("p999_ms", percentile(latencies, 0.999));
+            figures.put("max_ms", latencies.length == 0 ? -1 : latencies[latencies.length - 1]);
+            String commit = KafkaSettings.from(new Env(env)).streams("c", "c", "/tmp", "d").getProperty("commit.interval.ms");
+            figures.put("commit_interval_ms", Long.parseLong(commit));
+            out.printf("%nlatency: %,d reports at %d/s for %d s, each timed from its scheduled send to its decision seen read_committed "
+                    + "(classifier commit interval %s ms)%n", scheduled.size(), rate, seconds, commit);
+            out.printf("%-8s %8s %8s %8s %8s %10s%n", "", "p50", "p99", "p99.9", "max", "decisions");
+            out.printf("%-8s %8d %8d %8d %8d %10d%n", "ms", figures.get("p50_ms"), figures.get("p99_ms"), figures.get("p999_ms"),
+                    figures.get("max_ms"), latencies.length);
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("settings", Map.of("offered_per_second", rate, "seconds", seconds, "tunables", Bench.tunables()));
+            json.put("latency", figures);
+            json.put("latency.p99_ms", figures.get("p99_ms"));
+            return json;
+        } finally {
+            classifier.close();
+        }
+    }
+
+    /**
+     * Produces verified hash matches, one per account, at {@code rate} per second for {@code seconds},
+     * each at its scheduled time (recorded before the send, so a stall of the producer counts against
+     * the latency instead of delaying the schedule: no coordinated omission).
+     */
+    private static void offer(LocalStack stack, String prefix, int rate, int seconds, Map<String, Long> scheduled) throws Exception {
+        Map<String, Object> config = new HashMap<>(stack.clientConfig());
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+        try (KafkaProducer<String, Report> producer = new KafkaProducer<>(config, Topics.REPORTS.keySerde().serializer(),
+                Topics.REPORTS.valueSerde(stack.registryClient()).serializer())) {
+            long start = System.nanoTime();
+            long startMillis = System.currentTimeMillis();
+            long total = (long) rate * seconds;
+            for (long i = 0; i < total; i++) {
+                long due = start + i * 1_000_000_000L / rate;
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                String account = prefix + "-" + i;
+                scheduled.put(account, startMillis + (due - start) / 1_000_000);
+                producer.send(new ProducerRecord<>(Topics.REPORTS.name(), account, Workload.hashMatch("r-" + account, account,
+                        "m-" + account)));
+            }
+            producer.flush();
+        }
+    }
+
+    private static Thread decisionReader(LocalStack stack, String prefix, Map<String, Long> seen, AtomicLong decisions,
+                                         java.util.concurrent.atomic.AtomicBoolean reading) {
+        Map<String, Object> config = new HashMap<>(stack.clientConfig());
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-decisions-" + RUN);
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, Topics.DECISIONS.keySerde().deserializer(),
+                new ByteArrayDeserializer());
+        consumer.subscribe(List.of(Topics.DECISIONS.name()));
+        // join before anything is produced: "latest" must mean before the first report
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+        while (consumer.assignment().isEmpty() && Instant.now().isBefore(deadline)) {
+            consumer.poll(Duration.ofMillis(100));
+        }
+        Thread thread = new Thread(() -> {
+            try (consumer) {
+                while (reading.get()) {
+                    for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(20))) {
+                        long now = System.currentTimeMillis();
+                        decisions.incrementAndGet();
+                        if (record.key() != null && record.key().startsWith(prefix)) {
+                            seen.putIfAbsent(record.key(), now);
+                        }
+                    }
+                }
+            }
+        }, "bench-decision-reader");
+        thread.setDaemon(true);
+        return thread;
+    }
+
+    private static long percentile(long[] sorted, double p) {
+        if (sorted.length == 0) {
+            return -1;
+        }
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
+    }
+
+    // ---------------------------------------------------------------- burst
+
+    private static Map<String, Object> burst(LocalStack stack, PrintStream out) throws Exception {
+        int reports = integer("BENCH_REPORTS", 100_000);
+        String account = "viral-" + RUN;
+        try (LocalPipeline pipeline = LocalPipeline.start(stack, Duration.ofMinutes(2), Bench.tunables())) {
+            String applicationId = pipeline.environment("classifier").get("CLASSIFIER_APPLICATION_ID");
+            Map<String, Object> config = new HashMap<>(stack.clientConfig());
+            config.put(ProducerConfig.ACKS_CONFIG, "all");
+            config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+            config.put(ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024);
+            Instant start = Instant.now();
+            try (KafkaProducer<String, Report> producer = new KafkaProducer<>(config, Topics.REPORTS.keySerde().serializer(),
+                    Topics.REPORTS.valueSerde(stack.registryClient()).serializer())) {
+                for (int i = 0; i < reports; i++) {
+                    producer.send(new ProducerRecord<>(Topics.REPORTS.name(), account, Workload.hashMatch("burst-" + RUN + "-" + i,
+                            account, "post-" + RUN)));
+                }
+                producer.flush();
+            }
+            double produced = Duration.between(start, Instant.now()).toMillis() / 1000.0;
+            double drained = awaitDrained(stack, applicationId, Topics.REPORTS.name(), start, Duration.ofMinutes(20)).fromStart();
+            // what came of it, once enforcement and escalation have had time to act
+            Thread.sleep(15_000);
+            long decisions;
+            try (var reader = stack.reader(Topics.DECISIONS)) {
+                decisions = reader.settle(r -> account.equals(r.key()), Duration.ofSeconds(10)).size();
+            }
+            long actions = pipeline.platform().applied(account).size();
+            long ncmec = pipeline.ncmec().finishedReports().stream().filter(r -> r.xml().contains(account)).count();
+            out.printf("%nburst: %,d verified-match reports of one post of one account produced in %.1f s; the classifier consumed the "
+                    + "last %.1f s after the first was produced%n", reports, produced, drained);
+            out.printf("%-14s %10s%n%-14s %10d%n%-14s %10d%n%-14s %10d%n", "produced", "count", "decisions", decisions,
+                    "actions", actions, "ncmec reports", ncmec);
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("settings", Map.of("reports", reports, "tunables", Bench.tunables()));
+            json.put("burst.produce_seconds", produced);
+            json.put("burst.drain_seconds", drained);
+            json.put("burst.decisions", decisions);
+            json.put("burst.actions", actions);
+            json.put("burst.ncmec_reports", ncmec);
+            return json;
+        }
+    }
+
+    // ---------------------------------------------------------------- shared
+
+    /** The classifier's environment with an application id of its own (a fresh group, reading from the start). */
+    private static Map<String, String> classifierEnvironment(LocalStack stack) {
+        try (LocalPipeline environment = LocalPipeline.sandboxesOnly(stack)) {
+            Map<String, String> env = new HashMap<>(environment.environment("classifier"));
+            env.put("CLASSIFIER_APPLICATION_ID", "cse-classifier-bench-" + RUN);
+            env.putAll(Bench.tunables());
+            return env;
+        }
+    }
+
+    private static void awaitReady(ClassifierService classifier) throws InterruptedException {
+        Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
+        while (!classifier.isReady()) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new IllegalStateException("classifier not ready within 2 minutes");
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /**
+     * How a group drained a topic: seconds from {@code start} to the last offset committed, and the rate
+     * from its first commit to its last (records committed in between over that time), which leaves out
+     * the group's start-up (joining, assignment, restoration).
+     */
+    record Drain(double fromStart, double perSecond, long records) {}
+
+    /** Waits until the group {@code group} has committed every partition of {@code topic} up to its end (checked every 100 ms). */
+    static Drain awaitDrained(LocalStack stack, String group, String topic, Instant start, Duration limit) throws Exception {
+        try (Admin admin = stack.admin()) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int p = 0; p < admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size(); p++) {
+                latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+            }
+            Map<TopicPartition, Long> ends = new HashMap<>();
+            admin.listOffsets(latest).all().get().forEach((tp, info) -> ends.put(tp, info.offset()));
+            long total = ends.values().stream().mapToLong(Long::longValue).sum();
+            Instant deadline = start.plus(limit);
+            Instant first = null;
+            long atFirst = 0;
+            while (Instant.now().isBefore(deadline)) {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                Instant now = Instant.now();
+                long done = ends.keySet().stream().mapToLong(tp -> committed.get(tp) == null ? 0
+                        : Math.min(committed.get(tp).offset(), ends.get(tp))).sum();
+                if (first == null && done > 0) {
+                    first = now;
+                    atFirst = done;
+                }
+                if (done >= total) {
+                    double fromStart = Duration.between(start, now).toMillis() / 1000.0;
+                    double steady = first == null || !now.isAfter(first) ? total / fromStart
+                            : (total - atFirst) / (Duration.between(first, now).toMillis() / 1000.0);
+                    return new Drain(fromStart, Math.round(steady), total);
+                }
+                Thread.sleep(100);
+            }
+            throw new IllegalStateException(group + " did not drain " + topic + " within " + limit);
+        }
+    }
+
+    /** Records and bytes of the values on a changelog topic (the state written). */
+    private static long[] changelogSizes(LocalStack stack, String topic) {
+        Map<String, Object> config = new HashMap<>(stack.clientConfig());
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        long records = 0;
+        long bytes = 0;
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            Instant deadline = Instant.now().plus(Duration.ofMinutes(5));
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p)) && Instant.now().isBefore(deadline)) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (record.value() != null) {
+                        records++;
+                        bytes += record.value().length;
+                    }
+                }
+            }
+        }
+        return new long[] {records, bytes};
+    }
+
+    private static int integer(String name, int otherwise) {
+        return Integer.parseInt(System.getenv().getOrDefault(name, Integer.toString(otherwise)));
+    }
+
+    /**
+     * The reports of the classifier bench: accounts drawn from a Zipf distribution (repeat offenders
+     * at its head), a share of verified hash matches (each a decision), a share of duplicates of a few
+     * viral posts (one incident each, decided once), the rest user reports (review requests).
+     */
+    record Workload(int reports, int accounts, double zipf, double verifiedShare, double viralShare, int viralPosts, long seed) {
+        static Workload fromEnvironment(int reports) {
+            return new Workload(reports, integer("BENCH_ACCOUNTS", Math.max(1000, reports / 20)),
+                    Double.parseDouble(System.getenv().getOrDefault("BENCH_ZIPF", "1.1")),
+                    Double.parseDouble(System.getenv().getOrDefault("BENCH_VERIFIED_SHARE", "0.3")),
+                    Double.parseDouble(System.getenv().getOrDefault("BENCH_VIRAL_SHARE", "0.1")), 5, 42);
+        }
+
+        Map<String, Object> describe() {
+            return Map.of("accounts", accounts, "zipf_exponent", zipf, "verified_share", verifiedShare, "viral_share", viralShare,
+                    "viral_posts", viralPosts, "seed", seed);
+        }
+
+        /** Produces the reports to {@code cse.reports.v1} as fast as the producer goes; returns its figures. */
+        Map<String, Object> preload(LocalStack stack) throws Exception {
+            double[] cumulative = new double[accounts];
+            double sum = 0;
+            for (int k = 0; k < accounts; k++) {
+                sum += 1 / Math.pow(k + 1, zipf);
+                cumulative[k] = sum;
+            }
+            Random random = new Random(seed);
+            Map<String, Object> config = new HashMap<>(stack.clientConfig());
+            config.put(ProducerConfig.ACKS_CONFIG, "all");
+            config.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+            config.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+            long bytes = 0;
+            int verified = 0;
+            int viral = 0;
+            Instant start = Instant.now();
+            org.apache.kafka.common.serialization.Serializer<Report> serializer = Topics.REPORTS.valueSerde(stack.registryClient())
+                    .serializer();
+            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config, Topics.REPORTS.keySerde().serializer(),
+                    new ByteArraySerializer())) {
+                for (int i = 0; i < reports; i++) {
+                    String id = "wl-" + RUN + "-" + i;
+                    double roll = random.nextDouble();
+                    Report report;
+                    if (roll < viralShare) {
+                        int post = random.nextInt(viralPosts);
+                        String account = "wl-viral-" + RUN + "-" + post;
+                        report = hashMatch(id, account, "viral-post-" + post);
+                        viral++;
+                    } else {
+                        int index = Arrays.binarySearch(cumulative, random.nextDouble() * sum);
+                        String account = "wl-" + RUN + "-acct-" + (index < 0 ? -index - 1 : index);
+                        if (roll < viralShare + verifiedShare) {
+                            report = hashMatch(id, account, "media-" + id);
+                            verified++;
+                        } else {
+                            report = userReport(id, account, "post-" + id);
+                        }
+                    }
+                    byte[] value = serializer.serialize(Topics.REPORTS.name(), report);
+                    bytes += value.length;
+                    producer.send(new ProducerRecord<>(Topics.REPORTS.name(), report.getAccountId(), value));
+                }
+                producer.flush();
+            }
+            Map<String, Object> figures = rate(reports, bytes, start);
+            figures.put("average_report_bytes", bytes / Math.max(1, reports));
+            figures.put("verified", verified);
+            figures.put("viral_duplicates", viral);
+            return figures;
+        }
+
+        static Report hashMatch(String reportId, String account, String contentId) {
+            Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+            return Report.newBuilder().setReportId(reportId).setAccountId(account)
+                    .setReporter(Reporter.newBuilder().setKind(ReporterKind.HASH_MATCH).setMatchList("ncmec-verified-hashes")
+                            .setMatchListVerified(true).build())
+                    .setContent(List.of(ContentRef.newBuilder().setContentId(contentId).setKind(ContentKind.MEDIA)
+                            .setUrl("https://platform.invalid/m/" + contentId)
+                            .setHashes(List.of(new ContentHash("MD5", "%032x".formatted(contentId.hashCode() & 0xffffffffL)))).build()))
+                    .setSourceService("hash-matcher").setReportedAt(now).setReceivedAt(now).build();
+        }
+
+        static Report userReport(String reportId, String account, String contentId) {
+            Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+            return Report.newBuilder().setReportId(reportId).setAccountId(account)
+                    .setReporter(Reporter.newBuilder().setKind(ReporterKind.SIGNED_IN_USER).setReporterId("user-" + reportId).build())
+                    .setClaimedCategory(Category.VISUAL_DEPICTION)
+                    .setContent(List.of(ContentRef.newBuilder().setContentId(contentId).setKind(ContentKind.POST)
+                            .setUrl("https://platform.invalid/p/" + contentId).build()))
+                    .setSourceService("web").setReportedAt(now).setReceivedAt(now).build();
+        }
+    }
+}
