@@ -174,6 +174,33 @@ public final class ClassifierTopology {
             this.metrics = metrics;
             this.live = live;
             this.shadow = shadow;
+            registerAtStart();
+        }
+
+        /** The inputs, by the names metrics and dead letters use. */
+        static final List<String> INPUTS = List.of("report", "verdict", "appeal", "account-event");
+
+        /**
+         * Every series an alert or the dashboard watches, at 0 from the start: a counter that first
+         * appears at 1 shows Prometheus no increase, so the first dead letter of a kind would not alert.
+         */
+        private void registerAtStart() {
+            for (org.cse.schemas.RuleId rule : org.cse.schemas.RuleId.values()) {
+                Counter.builder("cse_classifier_decisions").tag("rule", rule.id()).tag("policy", live.version()).register(metrics);
+            }
+            for (String input : INPUTS) {
+                for (DeadLetterReason reason : DeadLetterReason.values()) {
+                    rejected(input, reason, 0);
+                }
+                duplicate(input, 0);
+            }
+            trimmed("input", 0);
+            trimmed("state", 0);
+            if (shadow != null) {
+                Counter.builder("cse_classifier_shadow_comparisons").tag("live", live.version()).tag("shadow", shadow.version())
+                        .register(metrics);
+                INPUTS.forEach(input -> shadowFailed(input, 0));
+            }
         }
 
         void decided(Decision decision) {
@@ -182,8 +209,18 @@ public final class ClassifierTopology {
         }
 
         void rejected(String input, DeadLetterReason reason) {
+            rejected(input, reason, 1);
+        }
+
+        private void rejected(String input, DeadLetterReason reason, int count) {
             Counter.builder("cse_classifier_dead_letters").tag("input", input).tag("reason", reason.name())
-                    .description("Inputs the classifier refused, sent to cse.classifier.dlq.v1").register(metrics).increment();
+                    .description("Inputs the classifier refused, sent to cse.classifier.dlq.v1").register(metrics).increment(count);
+        }
+
+        void shadowFailed(String input, int count) {
+            Counter.builder("cse_classifier_shadow_failures").tag("shadow", shadow.version()).tag("input", input)
+                    .description("Inputs the candidate policy failed on (the live decision stands; nothing dead-lettered)")
+                    .register(metrics).increment(count);
         }
 
         /** Items cut from a record or from an account's history to keep it within its bounds. */
@@ -195,8 +232,13 @@ public final class ClassifierTopology {
         }
 
         void duplicate(String input) {
+            duplicate(input, 1);
+        }
+
+        private void duplicate(String input, int count) {
             Counter.builder("cse_classifier_duplicate_inputs").tag("input", input)
-                    .description("Inputs repeating one already taken (same id, same content): retries, ignored").register(metrics).increment();
+                    .description("Inputs repeating one already taken (same id, same content): retries, ignored").register(metrics)
+                    .increment(count);
         }
 
         /**
@@ -338,10 +380,7 @@ public final class ClassifierTopology {
                 LOG.warn("shadow policy {} failed on the {} at {}-{}@{} for account {}: {}", outcomes.shadow.version(), input.inputName(),
                         source == null ? "?" : source.topic(), source == null ? -1 : source.partition(),
                         source == null ? -1 : source.offset(), account, e.getClass().getName());
-                Counter.builder("cse_classifier_shadow_failures").tag("shadow", outcomes.shadow.version())
-                        .tag("input", input.inputName())
-                        .description("Inputs the candidate policy failed on (the live decision stands; nothing dead-lettered)")
-                        .register(outcomes.metrics).increment();
+                outcomes.shadowFailed(input.inputName(), 1);
             }
         }
     }

@@ -50,10 +50,44 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class PipelineIT {
     private final HttpClient http = HttpClient.newHttpClient();
     private LocalPipeline pipeline;
+    /** What each service's /metrics listed right after it was ready, before any traffic. */
+    private final Map<String, String> metricsAtStart = new java.util.TreeMap<>();
 
     @BeforeAll
-    void start(LocalStack stack) {
+    void start(LocalStack stack) throws Exception {
         pipeline = LocalPipeline.start(stack, Duration.ofMinutes(2));
+        for (Map.Entry<String, Integer> service : pipeline.managementPorts().entrySet()) {
+            metricsAtStart.put(service.getKey(), http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.getValue()
+                    + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body());
+        }
+    }
+
+    @Test
+    void everyMetricThatAlertsAndTheDashboardWatchExistsFromTheStart() throws Exception {
+        // a counter that first appears at 1 shows Prometheus no increase: the first dead letter of a kind would not alert
+        java.util.regex.Pattern named = java.util.regex.Pattern.compile(
+                "\\b(cse_[a-z_]+?)(_total|_seconds_bucket|_seconds_count|_seconds_sum|_seconds_max|_seconds)?\\b");
+        java.util.Set<String> watched = new java.util.TreeSet<>();
+        for (String file : List.of("prometheus/alerts.yml", "grafana/cse-pipeline.json")) {
+            java.util.regex.Matcher m = named.matcher(java.nio.file.Files.readString(java.nio.file.Path.of(file)));
+            while (m.find()) {
+                watched.add(m.group(1));
+            }
+        }
+        java.util.Set<String> exposed = new java.util.TreeSet<>();
+        for (String text : metricsAtStart.values()) {
+            java.util.regex.Matcher m = named.matcher(text);
+            while (m.find()) {
+                exposed.add(m.group(1));
+            }
+        }
+        // the shadow policy's series exist only where a candidate policy runs (none in the local run)
+        watched.removeIf(name -> name.startsWith("cse_classifier_shadow_"));
+        assertThat(watched).hasSizeGreaterThan(10);
+        assertThat(exposed).as("cse_* metrics on the services' /metrics before any traffic").containsAll(watched);
+        // and the series alerts filter on are there at 0
+        assertThat(metricsAtStart.get("intake-service")).contains("cse_intake_reports_rejected_total{channel=\"kafka\"");
+        assertThat(metricsAtStart.get("classifier-stream")).containsPattern("cse_classifier_dead_letters_total\\{[^}]*\\} 0\\.0");
     }
 
     @AfterAll

@@ -1,6 +1,7 @@
 package org.cse.enforcement;
 
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -99,17 +100,41 @@ public final class EnforcementTopology {
             this.decisionToApplied = Timer.builder("cse_enforcement_decision_to_applied")
                     .description("From decision to all of its actions settled at the platform (applied or parked)")
                     .publishPercentileHistogram().register(metrics);
+            // every series alerts and the dashboard watch, at 0 from the start (a counter first seen at 1 shows no increase)
+            for (org.cse.events.ActionType type : org.cse.events.ActionType.values()) {
+                for (OutcomeStatus status : OutcomeStatus.values()) {
+                    actions(type.name(), status.name());
+                }
+            }
+            for (ActionMachine.Note.Kind kind : ActionMachine.Note.Kind.values()) {
+                events(kind);
+            }
+            for (DeadLetterReason reason : DeadLetterReason.values()) {
+                deadLetters(reason);
+            }
+        }
+
+        private Counter actions(String type, String status) {
+            return counters.counter("cse_enforcement_actions", "Account actions settled at the platform, by type and outcome",
+                    "type", type, "status", status);
+        }
+
+        private Counter events(ActionMachine.Note.Kind kind) {
+            return counters.counter("cse_enforcement_events",
+                    "What the action state machine did: admitted, applied, retried, parked, replayed, pruned ...", "event", kind.name());
+        }
+
+        private Counter deadLetters(DeadLetterReason reason) {
+            return counters.counter("cse_enforcement_dead_letters", "Records enforcement refused", "reason", reason.name());
         }
 
         void saw(String account, ActionMachine.Result result) {
             for (ActionOutcome outcome : result.outcomes()) {
-                counters.counter("cse_enforcement_actions",
-                        "Account actions settled at the platform, by type and outcome", "type", outcome.getType().name(), "status", outcome.getStatus().name()).increment();
+                actions(outcome.getType().name(), outcome.getStatus().name()).increment();
             }
             result.decisionsSettled().values().forEach(decisionToApplied::record);
             for (ActionMachine.Note note : result.notes()) {
-                counters.counter("cse_enforcement_events",
-                        "What the action state machine did: admitted, applied, retried, parked, replayed, pruned ...", "event", note.kind().name()).increment();
+                events(note.kind()).increment();
                 switch (note.kind()) {
                     case PARKED, REPLAY_REFUSED, TIMED_OUT -> LOG.warn("action {} of account {}: {} {}", note.itemId(), account,
                             note.kind(), note.detail());
@@ -121,7 +146,7 @@ public final class EnforcementTopology {
         }
 
         void rejected(DeadLetterReason reason) {
-            counters.counter("cse_enforcement_dead_letters", "Records enforcement refused", "reason", reason.name()).increment();
+            deadLetters(reason).increment();
         }
     }
 

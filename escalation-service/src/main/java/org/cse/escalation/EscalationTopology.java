@@ -133,17 +133,41 @@ public final class EscalationTopology {
             Gauge.builder("cse_escalation_holds_nearing_expiry", nearingExpiry, m -> m.values().stream().mapToLong(Long::longValue).sum())
                     .description("Preservation holds of finished NCMEC reports that end within 30 days (review before they lapse)")
                     .register(metrics);
+            // every series alerts and the dashboard watch, at 0 from the start (a counter first seen at 1 shows no increase)
+            for (ReferralTarget target : ReferralTarget.values()) {
+                for (ReferralStatus status : ReferralStatus.values()) {
+                    referrals(target.name(), status.name());
+                }
+            }
+            for (ReferralMachine.Note.Kind kind : ReferralMachine.Note.Kind.values()) {
+                events(kind);
+            }
+            for (DeadLetterReason reason : DeadLetterReason.values()) {
+                deadLetters(reason);
+            }
+        }
+
+        private Counter referrals(String target, String status) {
+            return counters.counter("cse_escalation_referrals", "Referral state changes, by target and status", "target", target,
+                    "status", status);
+        }
+
+        private Counter events(ReferralMachine.Note.Kind kind) {
+            return counters.counter("cse_escalation_events",
+                    "What the referral state machine did: admitted, submitted, finished, held, retried, parked, replayed ...", "event", kind.name());
+        }
+
+        private Counter deadLetters(DeadLetterReason reason) {
+            return counters.counter("cse_escalation_dead_letters", "Records escalation refused", "reason", reason.name());
         }
 
         void saw(String account, ReferralMachine.Result result) {
             for (ReferralState state : result.states()) {
-                counters.counter("cse_escalation_referrals",
-                        "Referral state changes, by target and status", "target", state.getTarget().name(), "status", state.getStatus().name()).increment();
+                referrals(state.getTarget().name(), state.getStatus().name()).increment();
             }
             result.knowledgeToFinished().forEach(knowledgeToFinished::record);
             for (ReferralMachine.Note note : result.notes()) {
-                counters.counter("cse_escalation_events",
-                        "What the referral state machine did: admitted, submitted, finished, held, retried, parked, replayed ...", "event", note.kind().name()).increment();
+                events(note.kind()).increment();
                 switch (note.kind()) {
                     case XML_REPLACED -> {
                         xmlReplacements.increment(Integer.parseInt(note.detail()));
@@ -172,7 +196,7 @@ public final class EscalationTopology {
         }
 
         void rejected(DeadLetterReason reason) {
-            counters.counter("cse_escalation_dead_letters", "Records escalation refused", "reason", reason.name()).increment();
+            deadLetters(reason).increment();
         }
     }
 

@@ -73,6 +73,7 @@ public final class IntakeService implements Service {
         this.validator = new ReportValidator(Clock.systemUTC());
         this.storedIds = new ReportIdCache(ID_CACHE_ENTRIES, ID_CACHE_TTL, Clock.systemUTC());
         this.publishers = new Publishers(config.publishersFile(), config.publishersReload(), Clock.systemUTC(), metrics);
+        intakeMetrics.registerAtStart(publishers.registry().publishers().keySet());
         SchemaRegistry registry = config.kafka().registryClient();
         this.producer = new KafkaProducer<>(producerSettings(config), Topics.REPORTS.keySerde().serializer(),
                 Topics.REPORTS.valueSerde(registry).serializer());

@@ -114,7 +114,7 @@ class IntakeServiceIT {
         assertThat(post(report("acct-after-errors", "ENTICEMENT")).statusCode()).isEqualTo(202);
         assertThat(send(HttpRequest.newBuilder(URI.create(management() + "/health/ready")).build()).statusCode()).isEqualTo(200);
         assertThat(send(HttpRequest.newBuilder(URI.create(management() + "/metrics")).build()).body())
-                .contains("cse_intake_reports_rejected_total").contains("kafka_producer");
+                .containsPattern("cse_intake_reports_rejected_total\\{channel=\"http\"[^}]*\\} [1-9]").contains("kafka_producer");
         assertThat(send(HttpRequest.newBuilder(URI.create(base() + "/metrics")).build()).statusCode())
                 .as("the API port serves only the API").isEqualTo(404);
     }
