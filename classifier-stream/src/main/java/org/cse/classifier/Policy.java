@@ -163,7 +163,9 @@ public final class Policy {
                 // Only a reviewer can find that there was no malicious intent: a match counts as malicious.
                 GeneratedMedium medium = report.getGeneratedMedium() != GeneratedMedium.NOT_STATED ? report.getGeneratedMedium()
                         : incident.getGeneratedMedium();
-                outputs.add(decide(state, index, category, true, source, false, medium, report.getReceivedAt(), now));
+                Decided decided = decide(state, index, category, true, source, false, medium, report.getReceivedAt(), now);
+                outputs.add(decided.decision());
+                state = decided.state();
             } else if (opened) {
                 outputs.add(reviewRequest(incident, report, now));
             }
@@ -216,9 +218,9 @@ public final class Policy {
             // the confirmation states the medium; a reviewer who does not falls back on what a report stated
             GeneratedMedium medium = verdict.getGeneratedMedium() != GeneratedMedium.NOT_STATED ? verdict.getGeneratedMedium()
                     : incident.getGeneratedMedium();
-            Decision decision = decide(state, index, verdict.getCategory(), malicious, ConfirmationSource.REVIEWER_VERDICT,
+            Decided decided = decide(state, index, verdict.getCategory(), malicious, ConfirmationSource.REVIEWER_VERDICT,
                     Boolean.TRUE.equals(verdict.getImminentDanger()), medium, verdict.getDecidedAt(), now);
-            return Evaluation.of(state, List.of(decision), incident.getIncidentId());
+            return Evaluation.of(decided.state(), List.of(decided.decision()), incident.getIncidentId());
         }
         String decisionId = Ids.decision(incident.getIncidentId());
         Decision decision = decisionBuilder(decisionId, incident, state.getAccountId(), RuleId.NOT_A_VIOLATION.id(), now)
@@ -339,8 +341,13 @@ public final class Policy {
      * violation", in order of precedence: already suspended; earlier confirmed violation; malicious or
      * not eligible for the no-malice path; no malice, first violation.
      */
-    private Decision decide(AccountState state, int index, Category category, boolean malicious, ConfirmationSource source,
-                            boolean imminentDanger, GeneratedMedium medium, Instant knowledgeAt, Instant now) {
+    /** A decision and the history that records it. */
+    private record Decided(AccountState state, Decision decision) {}
+
+    /** Decides the incident at {@code index} of {@code state}: returns the decision and a new history; {@code state} is left as given. */
+    private Decided decide(AccountState given, int index, Category category, boolean malicious, ConfirmationSource source,
+                           boolean imminentDanger, GeneratedMedium medium, Instant knowledgeAt, Instant now) {
+        AccountState state = copy(given, given.getAccountId());
         Incident incident = state.getIncidents().get(index);
         PolicyDefinition.CategoryRule rule = definition.rule(category);
         String decisionId = Ids.decision(incident.getIncidentId());
@@ -400,7 +407,7 @@ public final class Policy {
         addStrike(state, new Strike(decisionId, category, now, referrals.stream().map(Referral::getReferralId).toList(),
                 referrals.stream().map(r -> new Retraction(r.getReferralId(), r.getTarget(), r.getHostingCountry())).toList()));
         state.setRecentDecisionIds(boundedIds(append(state.getRecentDecisionIds(), decisionId)));
-        return decision;
+        return new Decided(state, decision);
     }
 
     private static void permanent(List<Action> actions, String decisionId, List<String> contentIds, List<Identifier> identifiers) {
