@@ -115,6 +115,12 @@ public record KafkaSettings(String bootstrapServers, String schemaRegistryUrl, b
      * @param service the service's name, on its dead letters
      */
     public Properties streams(String service, String applicationId, String stateDir, String deadLetterTopic) {
+        return streams(service, applicationId, stateDir, deadLetterTopic, java.time.Duration.ofMillis(100));
+    }
+
+    /** As above with the service's own default commit interval ({@code KAFKA_COMMIT_INTERVAL_MS} still replaces it). */
+    public Properties streams(String service, String applicationId, String stateDir, String deadLetterTopic,
+                              java.time.Duration commitInterval) {
         Properties props = base(applicationId);
         props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
         props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic);
@@ -126,7 +132,7 @@ public record KafkaSettings(String bootstrapServers, String schemaRegistryUrl, b
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, "-1");
-        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(commitInterval.toMillis()));
         props.put(StreamsConfig.producerPrefix(ProducerConfig.ACKS_CONFIG), "all");
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         props.putAll(overrides);

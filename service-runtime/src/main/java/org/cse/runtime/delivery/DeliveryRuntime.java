@@ -60,7 +60,7 @@ public final class DeliveryRuntime<C extends SpecificRecord, I extends SpecificR
      * realistic latencies where it held 200/s at 500 ms (README, Benchmarks). It costs each step up to
      * half a second of latency, which a delivery measured in seconds can spare; the classifier keeps 100 ms.
      */
-    static final long COMMIT_INTERVAL_MS = 500;
+    static final java.time.Duration COMMIT_INTERVAL = java.time.Duration.ofMillis(500);
     private final HttpClient http;
 
     public DeliveryRuntime(KafkaSettings kafka, DeliverySettings settings, SchemaRegistry registry, PrometheusMeterRegistry metrics,
@@ -71,11 +71,8 @@ public final class DeliveryRuntime<C extends SpecificRecord, I extends SpecificR
         // the API port is bound first: Streams advertises it to the other instances for lookups
         this.api = HttpServer.create(service, settings.httpHost(), settings.httpPort(), HttpServer.Limits.api(), metrics);
         HostInfo self = new HostInfo(settings.advertisedHost(), api.start().port());
-        Properties props = kafka.streams(service, settings.applicationId(), settings.stateDir(), parts.deadLetterTopic());
+        Properties props = kafka.streams(service, settings.applicationId(), settings.stateDir(), parts.deadLetterTopic(), COMMIT_INTERVAL);
         props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
-        if (!kafka.overrides().containsKey(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)) {
-            props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(COMMIT_INTERVAL_MS));
-        }
         this.streams = StreamsClient.create(parts.topology(), props);
         Counter rebalances = Counter.builder("cse_delivery_rebalances")
                 .description("Times the state machine left RUNNING to rebalance (0 while an API is down: nothing waits inside a poll)")
