@@ -15,6 +15,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * heap, whatever the number of accounts.
  */
 public final class Wakeups {
+    private static final java.util.HexFormat HEX = java.util.HexFormat.of();
     private final KeyValueStore<String, Long> byAccount;
     private final KeyValueStore<String, String> queue;
 
@@ -62,6 +63,6 @@ public final class Wakeups {
     }
 
     static String queueKey(long dueMillis, String account) {
-        return String.format("%016x", dueMillis) + ItemKeys.SEPARATOR + account;
+        return HEX.toHexDigits(dueMillis) + ItemKeys.SEPARATOR + account; // the same 16 lowercase digits as %016x
     }
 }
