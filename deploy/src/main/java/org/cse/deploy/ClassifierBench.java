@@ -203,7 +203,8 @@ final class ClassifierBench {
         Serde<Report> reportSerde = Topics.REPORTS.valueSerde(stack.registryClient());
         int keep = Math.max(1, stateBytes / 86); // a ReportSeen (report id, 64-hex fingerprint) is ~86 bytes encoded
         StreamsBuilder builder = new StreamsBuilder();
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("state"), Serdes.String(), new StateSerde()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("state"), Serdes.String(),
+                new org.cse.runtime.delivery.SingleObjectSerde<>(AccountState.class, List.of())));
         builder.stream(Topics.REPORTS.name(), Consumed.with(Serdes.String(), reportSerde).withName("reports"))
                 .process(() -> new ReadModifyWrite(keep), Named.as("read-modify-write"), "state")
                 .to(output, Produced.with(Serdes.String(), reportSerde).withName("out"));
@@ -249,34 +250,6 @@ final class ClassifierBench {
             state.setRecentReports(seen.size() > keep ? seen.subList(seen.size() - keep, seen.size()) : seen);
             store.put(record.key(), state);
             context.forward(record);
-        }
-    }
-
-    /** Single-object Avro encoding, as the classifier's history store. */
-    private static final class StateSerde implements Serde<AccountState> {
-        @Override
-        public org.apache.kafka.common.serialization.Serializer<AccountState> serializer() {
-            return (topic, state) -> {
-                try {
-                    java.nio.ByteBuffer buffer = AccountState.getEncoder().encode(state);
-                    byte[] bytes = new byte[buffer.remaining()];
-                    buffer.get(bytes);
-                    return bytes;
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            };
-        }
-
-        @Override
-        public org.apache.kafka.common.serialization.Deserializer<AccountState> deserializer() {
-            return (topic, bytes) -> {
-                try {
-                    return bytes == null ? null : AccountState.getDecoder().decode(bytes);
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            };
         }
     }
 
