@@ -222,6 +222,21 @@ public final class LocalPipeline implements AutoCloseable {
         return stack;
     }
 
+    /**
+     * What cse-ops and its console are given against this pipeline: a Kafka user ({@code ops} to read,
+     * {@code ops-replay} to replay dead letters), the local operator's token, the operators file and the services' API roots.
+     */
+    public Map<String, String> opsEnvironment(String principal) {
+        Map<String, String> env = new HashMap<>(stack.serviceEnvironment(principal));
+        env.put("CSE_OPS_TOKEN", credentials.operatorToken());
+        env.put("CSE_OPS_OPERATOR", "oncall");
+        env.put("CSE_OPS_OPERATORS_FILE", credentials.operatorsFile().toString());
+        env.put("CSE_CLASSIFIER_URL", classifierUrl());
+        env.put("CSE_ENFORCEMENT_URL", enforcementUrl());
+        env.put("CSE_ESCALATION_URL", escalationUrl());
+        return env;
+    }
+
     /** The local publishers' and operator's tokens. */
     public LocalCredentials credentials() {
         return credentials;

@@ -1,11 +1,14 @@
 package org.cse.deploy;
 
 import java.io.PrintStream;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 import org.cse.localstack.LocalCredentials;
 import org.cse.localstack.LocalStack;
+import org.cse.ops.Console;
+import org.cse.runtime.Env;
 
 /**
  * The whole pipeline on this machine: a real Kafka broker and schema registry, sandboxes of the
@@ -37,10 +40,13 @@ public final class LocalRun {
         out.printf("  Schema registry %s (Apicurio, pid %d)%n", stack.schemaRegistryUrl(), stack.registry().pid());
         LocalPipeline pipeline = LocalPipeline.start(stack, Duration.ofMinutes(2));
         CountDownLatch stopped = new CountDownLatch(1);
+        Console console = Console.start(new Env(pipeline.opsEnvironment("ops")), Clock.systemUTC(), "127.0.0.1",
+                Integer.parseInt(System.getenv().getOrDefault("CSE_CONSOLE_PORT", "8090")));
         Narrator narrator = new Narrator(stack.clientConfig("ops"), stack.registryClient(), out);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             out.println("Stopping: intake, classifier, enforcement, escalation, sandboxes, registry, broker...");
             narrator.close();
+            console.close();
             pipeline.close();
             stack.close();
             out.println("Stopped. No broker, registry or service process is left running.");
@@ -63,8 +69,17 @@ public final class LocalRun {
                 + pipeline.classifierUrl() + "/v1/accounts/acct-1001");
         out.println("Publisher tokens (hash-matcher may report verified matches): " + LocalCredentials.PUBLISHERS.stream()
                 .map(p -> p + "=" + pipeline.credentials().token(p)).collect(java.util.stream.Collectors.joining(" ")));
+        out.println("Live console: http://127.0.0.1:" + console.port() + "/  (sign in with the operator token "
+                + pipeline.credentials().operatorToken() + ")");
+        out.println("Operators' CLI, in another shell: " + String.join(" ", opsExports(pipeline)) + " ./cse-ops --help");
         out.println("Registry files: " + pipeline.credentials().publishersFile() + ", " + pipeline.credentials().operatorsFile()
                 + "   Kafka: SASL/SCRAM users per service, ACLs from deploy/kafka/acls.yaml   (Ctrl-C stops everything)");
         stopped.await();
+    }
+
+    /** The environment a second shell needs to point ./cse-ops at this run, as shell assignments. */
+    static java.util.List<String> opsExports(LocalPipeline pipeline) {
+        return new java.util.TreeMap<>(pipeline.opsEnvironment("ops")).entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue()).toList();
     }
 }

@@ -15,12 +15,19 @@ class DeploymentFilesTest {
     void theAclFileGrantsEveryServiceAndOnlyTheClassifierWritesDecisions() {
         AccessControl acls = AccessControl.load(Path.of("kafka", "acls.yaml"));
 
-        assertThat(acls.grants()).containsKeys("intake", "classifier", "enforcement", "escalation", "review-tool", "platform", "ops");
+        assertThat(acls.grants()).containsKeys("intake", "classifier", "enforcement", "escalation", "review-tool", "platform", "ops",
+                "ops-replay");
+        // besides the service that makes them, only the break-glass replay user (held by on-call, run by no service)
         assertThat(acls.grants().values()).filteredOn(grant -> grant.write().contains(Topics.DECISIONS.name()))
-                .extracting(AccessControl.Grant::principal).containsExactly("classifier");
+                .extracting(AccessControl.Grant::principal).containsExactlyInAnyOrder("classifier", "ops-replay");
         assertThat(acls.grants().values()).filteredOn(grant -> grant.write().contains(Topics.REPORTS.name()))
-                .extracting(AccessControl.Grant::principal).containsExactly("intake");
+                .extracting(AccessControl.Grant::principal).containsExactlyInAnyOrder("intake", "ops-replay");
         assertThat(acls.grants().get("ops").write()).isEmpty();
+        AccessControl.Grant replay = acls.grants().get("ops-replay");
+        assertThat(replay.groups()).isEmpty();
+        assertThat(replay.streamsApplication()).isNull();
+        assertThat(replay.transactionalIds()).containsExactly("cse-ops-replay");
+        assertThat(replay.read()).allMatch(topic -> topic.endsWith(".dlq") || topic.endsWith(".dlq.v1") || topic.equals(Topics.DLQ_REPLAYS.name()));
     }
 
     @Test

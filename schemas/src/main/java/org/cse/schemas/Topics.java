@@ -10,6 +10,7 @@ import org.cse.events.ActionOutcome;
 import org.cse.events.Appeal;
 import org.cse.events.BannedIdentifier;
 import org.cse.events.Decision;
+import org.cse.events.DlqReplay;
 import org.cse.events.DeliveryResult;
 import org.cse.events.PreservationRecord;
 import org.cse.events.ReferralCommand;
@@ -92,6 +93,11 @@ public final class Topics {
             1, DAYS_30, "Decisions the enforcement service could not read, with the reason in headers.");
     public static final Topic<byte[], byte[]> ESCALATION_DLQ = Topic.bytes("cse.escalation.dlq.v1", Serdes.ByteArray(),
             1, DAYS_30, "Decisions the escalation service could not read, with the reason in headers.");
+    /** Replays of dead letters by cse-ops: the coordinates of each replayed record, so none is replayed twice. */
+    public static final Topic<String, DlqReplay> DLQ_REPLAYS = Topic.avro("cse.ops.replays.v1", DlqReplay.class, 1,
+            Topic.Cleanup.COMPACT, DAYS_400, "Dead letters replayed by an operator; compacted, key: <dead-letter topic>/<partition>/<offset>.");
+    /** Every dead-letter topic, each holding records of the pipeline's one format ({@link DeadLetters}). */
+    public static final List<Topic<byte[], byte[]>> DEAD_LETTERS = List.of(REPORTS_RAW_DLQ, CLASSIFIER_DLQ, ENFORCEMENT_DLQ, ESCALATION_DLQ);
 
     /** The raw submission topic of one publisher (created with the publisher, not with the catalogue). */
     public static Topic<String, byte[]> rawReports(String publisher) {
@@ -112,7 +118,7 @@ public final class Topics {
     public static final List<Topic<?, ?>> ALL = List.of(REPORTS_RAW_DLQ, REPORTS, REVIEW_REQUESTS, VERDICTS,
             APPEALS, ACCOUNT_EVENTS, DECISIONS, SHADOW_DECISIONS, ENFORCEMENT_COMMANDS, ENFORCEMENT_RESULTS, ENFORCEMENT_OUTCOMES,
             BANNED_IDENTIFIERS, ESCALATION_COMMANDS, ESCALATION_RESULTS, REFERRALS, PRESERVATION, CLASSIFIER_DLQ, ENFORCEMENT_DLQ,
-            ESCALATION_DLQ);
+            ESCALATION_DLQ, DLQ_REPLAYS);
 
     private Topics() {
     }

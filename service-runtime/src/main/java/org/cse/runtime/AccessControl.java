@@ -30,8 +30,8 @@ public final class AccessControl {
     public static final String RAW_TOPIC_PREFIX = "cse.reports.raw.v1.from.";
 
     /** What one principal may do. */
-    public record Grant(String principal, List<String> read, List<String> write, List<String> groups, List<String> transactionalIds,
-                        String streamsApplication) {}
+    public record Grant(String principal, List<String> read, List<String> write, List<String> groups, List<String> describeGroups,
+                        List<String> transactionalIds, String streamsApplication) {}
 
     private final Map<String, Grant> grants;
 
@@ -67,14 +67,15 @@ public final class AccessControl {
             }
             Map<String, YamlTree.Node> fields = entry.getValue().map("principals." + name);
             for (String key : fields.keySet()) {
-                if (!List.of("read", "write", "groups", "transactionalIds", "streamsApplication").contains(key)) {
+                if (!List.of("read", "write", "groups", "describeGroups", "transactionalIds", "streamsApplication").contains(key)) {
                     throw entry.getValue().keyError(key, "unknown field " + key + " of principal " + name
-                            + "; expected read, write, groups, transactionalIds, streamsApplication");
+                            + "; expected read, write, groups, describeGroups, transactionalIds, streamsApplication");
                 }
             }
             YamlTree.Node streams = fields.get("streamsApplication");
             grants.put(name, new Grant(name, names(fields.get("read"), name + ".read"), names(fields.get("write"), name + ".write"),
-                    names(fields.get("groups"), name + ".groups"), names(fields.get("transactionalIds"), name + ".transactionalIds"),
+                    names(fields.get("groups"), name + ".groups"), names(fields.get("describeGroups"), name + ".describeGroups"),
+                    names(fields.get("transactionalIds"), name + ".transactionalIds"),
                     streams == null ? null : streams.text(name + ".streamsApplication")));
         }
         return new AccessControl(Map.copyOf(grants));
@@ -126,6 +127,10 @@ public final class AccessControl {
         }
         for (String group : grant.groups()) {
             bindings.add(allow(p, ResourceType.GROUP, group, AclOperation.READ));
+            bindings.add(allow(p, ResourceType.GROUP, group, AclOperation.DESCRIBE));
+        }
+        // offsets and members only (lag): DESCRIBE without READ cannot join the group or commit its offsets
+        for (String group : grant.describeGroups()) {
             bindings.add(allow(p, ResourceType.GROUP, group, AclOperation.DESCRIBE));
         }
         for (String id : grant.transactionalIds()) {
