@@ -91,6 +91,9 @@ final class ConsoleData implements AutoCloseable {
                     return running;
                 }, () -> sampleIfDue(cluster, nextSample));
             } catch (RuntimeException e) {
+                if (!running) {
+                    return;
+                }
                 OpsFailure failure = OpsCli.known(e);
                 problem.set(failure.getMessage());
                 LOG.warn("console data: {}; retrying in {} s", failure.getMessage(), SAMPLE_SECONDS);
