@@ -73,11 +73,45 @@ class KubernetesManifestsTest {
                 }
             }
         }
-        assertThat(principals).containsExactlyInAnyOrder("intake", "classifier", "enforcement", "escalation");
+        assertThat(principals).containsExactlyInAnyOrder("intake", "classifier", "enforcement", "escalation", "ops");
         for (String principal : principals) {
             assertThat(acls.grants()).as("ACL grant of " + principal).containsKey(principal);
             assertThat(provision.getEnv()).extracting(EnvVar::getName).as("the Job creates the user " + principal)
                     .contains("SCRAM_PASSWORD_" + principal.toUpperCase(Locale.ROOT));
+        }
+    }
+
+    @Test
+    void everyAddressAPodIsGivenAndEveryStatefulSetsGoverningServiceIsAServiceOfTheManifests() throws IOException {
+        List<HasMetadata> objects = new ArrayList<>();
+        for (Path file : MANIFESTS) {
+            objects.addAll(parse(file));
+        }
+        Map<String, List<Integer>> services = new java.util.HashMap<>();
+        objects.stream().filter(io.fabric8.kubernetes.api.model.Service.class::isInstance)
+                .map(io.fabric8.kubernetes.api.model.Service.class::cast)
+                .forEach(service -> services.put(service.getMetadata().getName(), service.getSpec().getPorts().stream()
+                        .map(io.fabric8.kubernetes.api.model.ServicePort::getPort).toList()));
+        for (HasMetadata object : objects) {
+            if (object instanceof StatefulSet set) {
+                assertThat(services).as("the Service governing " + set.getMetadata().getName()).containsKey(set.getSpec().getServiceName());
+            }
+            PodSpec pod = object instanceof Deployment d ? d.getSpec().getTemplate().getSpec()
+                    : object instanceof StatefulSet s ? s.getSpec().getTemplate().getSpec() : null;
+            if (pod == null) {
+                continue;
+            }
+            for (Container container : pod.getContainers()) {
+                for (EnvVar variable : container.getEnv()) {
+                    java.util.regex.Matcher url = java.util.regex.Pattern.compile("^https?://(cse-[a-z-]+):(\\d+)")
+                            .matcher(variable.getValue() == null ? "" : variable.getValue());
+                    if (url.find()) {
+                        String where = object.getMetadata().getName() + " " + variable.getName();
+                        assertThat(services).as(where + ": a Service named " + url.group(1)).containsKey(url.group(1));
+                        assertThat(services.get(url.group(1))).as(where + ": its port").contains(Integer.parseInt(url.group(2)));
+                    }
+                }
+            }
         }
     }
 

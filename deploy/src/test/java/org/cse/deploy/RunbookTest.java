@@ -31,6 +31,27 @@ class RunbookTest {
         sections.forEach((alert, text) -> assertThat(text).as(alert).contains("**Means**", "**Check first**", "**Do**"));
     }
 
+    @Test
+    void everyCseOpsCommandTheRunbookAndReadmeNameExists() throws IOException {
+        Pattern command = Pattern.compile("cse-ops ((?:[a-z][a-z-]*)(?: (?:list|show|replay)\\b)?)");
+        java.util.Set<String> named = new java.util.TreeSet<>();
+        for (String file : List.of("docs/runbook.md", "README.md")) {
+            Matcher m = command.matcher(Files.readString(ROOT.resolve(file)));
+            while (m.find()) {
+                named.add(m.group(1));
+            }
+        }
+        assertThat(named).contains("account", "dlq replay", "replay-parked", "referrals", "topics", "tail");
+        for (String name : named) {
+            java.io.StringWriter out = new java.io.StringWriter();
+            String[] args = (name + " --help").split(" ");
+            int exit = org.cse.ops.OpsCli.run(new org.cse.runtime.Env(Map.of()), java.time.Clock.systemUTC(), args,
+                    new java.io.PrintWriter(out), new java.io.PrintWriter(new java.io.StringWriter()));
+            assertThat(exit).as("cse-ops " + name + " exists").isZero();
+            assertThat(out.toString()).as("cse-ops " + name).contains("Usage: cse-ops " + name);
+        }
+    }
+
     /** The {@code ### Name} sections under {@code ## Alerts}, with their text. */
     private static Map<String, String> alertSections(String runbook) {
         int start = runbook.indexOf("\n## Alerts\n");
