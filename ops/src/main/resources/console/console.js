@@ -95,6 +95,7 @@
     $('clock-oldest').textContent = duration(o.legalClock.oldestOpenSeconds);
     $('parked-actions').textContent = number(o.deliveries.parkedActions, 0);
     $('parked-referrals').textContent = number(o.deliveries.parkedReferrals, 0);
+    $('failed-actions').textContent = number(o.deliveries.failedActions, 0);
     $('failed-referrals').textContent = number(o.deliveries.failedReferrals, 0);
     rows('parked-table', o.deliveries.items, (i) => [i.kind, i.id, i.accountId, i.status, i.since, i.error]);
     rows('dlq-table', o.deadLetters, (d) => [d.topic, d.reason, d.count]);

@@ -47,15 +47,14 @@ import org.openqa.selenium.chrome.ChromeOptions;
  */
 @ExtendWith(LocalStackExtension.class)
 class ConsoleBrowserIT {
-    private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("CHROMIUM_BINARY", "/usr/bin/chromium"));
-    private static final Path CHROMEDRIVER = Path.of(System.getenv().getOrDefault("CHROMEDRIVER_BINARY", "/usr/bin/chromedriver"));
+    private static final Path CHROMIUM = onPath("chromium");
+    private static final Path CHROMEDRIVER = onPath("chromedriver");
     private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
     void anOperatorSeesLiveFiguresAndAChartThatChangeAndCanSearchAnAccount(LocalStack stack) throws Exception {
-        if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
-            String missing = "no Chromium at " + CHROMIUM + " or no chromedriver at " + CHROMEDRIVER
-                    + " (apt-get install chromium chromium-driver; .ci/run does)";
+        if (CHROMIUM == null || CHROMEDRIVER == null) {
+            String missing = "no chromium or no chromedriver on the PATH (apt-get install chromium chromium-driver; .ci/run does)";
             if ("true".equals(System.getenv("CI"))) {
                 fail("CI=true and " + missing);
             }
@@ -102,12 +101,12 @@ class ConsoleBrowserIT {
                         .until(() -> number(browser, "reports-total") > firstReports
                                 && Integer.parseInt(browser.findElement(By.id("chart")).getAttribute("data-points")) >= 3
                                 && number(browser, "reports-rate") > 0 && number(browser, "decisions-rate") > 0);
-                // the chart is drawn: uPlot's canvas has a size and its lines are not blank
-                Object drawn = ((JavascriptExecutor) browser).executeScript(
-                        "const c = document.querySelector('#chart canvas'); if (!c || c.width === 0) return 0;"
-                                + "const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;"
-                                + "for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; } return n;");
-                assertThat(((Number) drawn).longValue()).as("painted pixels of the chart").isGreaterThan(500);
+                // the chart is drawn with the series' own colours (not only axes and grid), and redrawn as data comes
+                assertThat(seriesPixels(browser)).as("pixels in the reports and decisions colours").isGreaterThan(100);
+                String chartBefore = chartImage(browser);
+                int updatesBefore = updates(browser);
+                await().atMost(Duration.ofSeconds(30)).until(() -> updates(browser) >= updatesBefore + 3);
+                assertThat(chartImage(browser)).as("the chart after three refreshes").isNotEqualTo(chartBefore);
                 await().atMost(Duration.ofSeconds(60)).until(() -> number(browser, "decisions-total") > 0
                         && !browser.findElement(By.id("clock-p50")).getText().equals("–"));
                 assertThat(browser.findElement(By.id("lag-table")).getText()).contains("cse-classifier");
@@ -144,6 +143,32 @@ class ConsoleBrowserIT {
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
                 .usingAnyFreePort().build();
         return new ChromeDriver(service, options);
+    }
+
+    /** Pixels of the chart painted in the reports (#3867d6) or decisions (#20bf6b) line colour. */
+    private static long seriesPixels(WebDriver browser) {
+        Object count = ((JavascriptExecutor) browser).executeScript(
+                "const c = document.querySelector('#chart canvas'); if (!c || c.width === 0) return 0;"
+                        + "const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;"
+                        + "const near = (i, r, g, b) => Math.abs(d[i] - r) < 30 && Math.abs(d[i + 1] - g) < 30 && Math.abs(d[i + 2] - b) < 30;"
+                        + "for (let i = 0; i < d.length; i += 4) { if (d[i + 3] > 200 && (near(i, 0x38, 0x67, 0xd6) || near(i, 0x20, 0xbf, 0x6b))) n++; }"
+                        + "return n;");
+        return ((Number) count).longValue();
+    }
+
+    private static String chartImage(WebDriver browser) {
+        return (String) ((JavascriptExecutor) browser).executeScript("return document.querySelector('#chart canvas').toDataURL();");
+    }
+
+    /** An executable of this name on the PATH, as .ci/run looks for it, or null. */
+    private static Path onPath(String name) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            Path candidate = Path.of(dir, name);
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
     }
 
     private static int updates(WebDriver browser) {

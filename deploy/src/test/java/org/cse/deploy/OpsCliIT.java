@@ -114,13 +114,7 @@ class OpsCliIT {
         String account = "acct-dlq-" + UUID.randomUUID();
         byte[] original = SampleTraffic.SEXTORTION_USER_REPORT.replace("acct-2002", account).getBytes(StandardCharsets.UTF_8);
         String raw = Topics.rawReports("user-reports").name();
-        RecordMetadata dead;
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pipeline.stack().clientConfig(), new ByteArraySerializer(),
-                new ByteArraySerializer())) {
-            dead = producer.send(DeadLetters.record(Topics.REPORTS_RAW_DLQ.name(), account.getBytes(StandardCharsets.UTF_8), original,
-                    new RecordHeaders(), new DeadLetters.Cause("intake", DeadLetterReason.PROCESSING_FAILED, "NullPointerException", raw, 2,
-                            41))).get(30, TimeUnit.SECONDS);
-        }
+        RecordMetadata dead = deadLetter(account, original, raw, DeadLetterReason.PROCESSING_FAILED);
         String at = Topics.REPORTS_RAW_DLQ.name() + "/" + dead.partition() + "/" + dead.offset();
 
         // dlq list counts it by reason and source
@@ -172,9 +166,35 @@ class OpsCliIT {
             assertThat(row.path("sourceTopic").asText()).isEqualTo(raw);
             assertThat(row.path("replayed").asLong()).isEqualTo(1);
         });
+        // another dead letter of the same source record (two services refusing one record) goes back once only
+        RecordMetadata second = deadLetter(account, original, raw, DeadLetterReason.PROCESSING_FAILED);
+        String twin = Topics.REPORTS_RAW_DLQ.name() + "/" + second.partition() + "/" + second.offset();
+        Run twinReplay = run(pipeline.opsEnvironment("ops-replay"), "dlq", "replay", twin, "--confirm");
+        assertThat(twinReplay.exit()).as(twinReplay.err()).isEqualTo(8);
+        assertThat(twinReplay.err()).contains("(" + raw + "/2/41) was already replayed from " + at);
         assertThat(ops("dlq", "show", at).out()).contains("replayed: oncall at ");
         assertThat(ops("dlq", "show", "cse.reports.v1/0/1").exit()).as("only dead-letter topics").isEqualTo(2);
         assertThat(ops("dlq", "show", Topics.REPORTS_RAW_DLQ.name() + "/0/999999").exit()).isEqualTo(7);
+    }
+
+    @Test
+    void aRawDeadLetterShowsOnlyItsIdsWhateverKeysItHasUnlessContentIsAskedForWithAnAuditLine() throws Exception {
+        String account = "acct-hostile-" + UUID.randomUUID();
+        byte[] hostile = ("{\"accountId\": \"" + account + "\", \"descripton\": \"SECRET-ONE\", \"thirdPartyUrls\": [\"http://SECRET-TWO\"],"
+                + " \"content\": [{\"contentId\": \"c-1\", \"url\": \"http://SECRET-THREE\", \"note\": \"SECRET-FOUR\"}],"
+                + " \"reporter\": {\"kind\": \"SIGNED_IN_USER\", \"freeText\": \"SECRET-FIVE\"}}").getBytes(StandardCharsets.UTF_8);
+        RecordMetadata dead = deadLetter(account, hostile, Topics.rawReports("user-reports").name(), DeadLetterReason.INVALID_FIELD);
+        String at = Topics.REPORTS_RAW_DLQ.name() + "/" + dead.partition() + "/" + dead.offset();
+
+        Run show = ops("dlq", "show", at);
+        assertThat(show.exit()).as(show.err()).isZero();
+        assertThat(show.out()).contains(account).contains("c-1").contains("SIGNED_IN_USER").doesNotContain("SECRET");
+        Run tail = ops("tail", Topics.REPORTS_RAW_DLQ.name(), "--since", "10m", "--account", account, "--json");
+        assertThat(tail.lines()).hasSize(1);
+        assertThat(tail.out()).doesNotContain("SECRET");
+        Run shown = ops("dlq", "show", at, "--show-content");
+        assertThat(shown.out()).contains("SECRET-ONE", "SECRET-TWO", "SECRET-THREE", "SECRET-FOUR", "SECRET-FIVE");
+        assertThat(shown.err()).contains("audit: oncall shows report content of " + at);
     }
 
     @Test
@@ -265,7 +285,7 @@ class OpsCliIT {
 
         Map<String, String> noRegistry = new HashMap<>(pipeline.opsEnvironment("ops"));
         noRegistry.put("SCHEMA_REGISTRY_URL", "http://127.0.0.1:9/apis/ccompat/v7");
-        Run registry = run(noRegistry, "tail", Topics.DECISIONS.name(), "--from-beginning", "--limit", "1");
+        Run registry = run(noRegistry, "tail", Topics.DECISIONS.name(), "--from-beginning", "--account", matched);
         assertThat(registry.exit()).as(registry.err()).isEqualTo(4);
         assertThat(registry.err()).contains("schema registry cannot be reached");
 
@@ -280,6 +300,15 @@ class OpsCliIT {
         assertThat(usage.err()).contains("Missing required parameter: '<topic>'");
         assertThat(run(pipeline.opsEnvironment("ops"), "dlq", "replay", "--help").out()).contains("--confirm").contains("Exit codes:")
                 .as("the exit codes are on every command's help, not only the top one");
+    }
+
+    /** A dead letter as intake writes one, of a record at raw/2/41. */
+    private RecordMetadata deadLetter(String account, byte[] original, String raw, DeadLetterReason reason) throws Exception {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pipeline.stack().clientConfig(), new ByteArraySerializer(),
+                new ByteArraySerializer())) {
+            return producer.send(DeadLetters.record(Topics.REPORTS_RAW_DLQ.name(), account.getBytes(StandardCharsets.UTF_8), original,
+                    new RecordHeaders(), new DeadLetters.Cause("intake", reason, "NullPointerException", raw, 2, 41))).get(30, TimeUnit.SECONDS);
+        }
     }
 
     private Run ops(String... args) {

@@ -12,7 +12,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -227,7 +229,8 @@ final class Cluster implements AutoCloseable {
                 }
                 Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
                 committed.keySet().forEach(tp -> latest.put(tp, OffsetSpec.latest()));
-                var ends = admin().listOffsets(latest).all().get(15, TimeUnit.SECONDS);
+                // the end a read_committed consumer sees: an open transaction and its markers are not lag
+                var ends = admin().listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get(15, TimeUnit.SECONDS);
                 Map<String, Long> perTopic = new java.util.TreeMap<>();
                 committed.forEach((tp, offset) -> {
                     if (offset != null && ends.get(tp) != null) {

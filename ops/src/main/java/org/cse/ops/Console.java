@@ -40,6 +40,12 @@ public final class Console implements AutoCloseable {
     private final ConsoleData data;
     private final HttpServer server;
     private final Services services;
+    /** Account lookups wait on the services: their own few threads, not the JVM's common pool. */
+    private final java.util.concurrent.ExecutorService lookups = java.util.concurrent.Executors.newFixedThreadPool(4, runnable -> {
+        Thread thread = new Thread(runnable, "cse-console-lookup");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private Console(ConsoleData data, HttpServer server, Services services) {
         this.data = data;
@@ -59,8 +65,13 @@ public final class Console implements AutoCloseable {
         server.route("GET", "/api/overview", Body.NONE, operators.guard(), Handler.sync(call -> console.overview()));
         server.route("GET", "/api/accounts/{}", Body.NONE, operators.guard(), console::account);
         server.route("GET", "/health/live", Body.NONE, Handler.sync(call -> Reply.json(200, Map.of("status", "UP"))));
+        try {
+            server.start();
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
         data.start();
-        server.start();
         LOG.info("console on http://{}:{}/", host, server.port());
         return console;
     }
@@ -72,7 +83,7 @@ public final class Console implements AutoCloseable {
     private Reply overview() {
         ObjectNode overview = data.overview();
         if (overview == null) {
-            return Reply.error(503, "NOT_READY", "no data yet: " + data.problem());
+            return secure(Reply.error(503, "NOT_READY", "no data yet: " + data.problem()));
         }
         ObjectNode copy = overview.deepCopy();
         copy.put("problem", data.problem());
@@ -82,7 +93,7 @@ public final class Console implements AutoCloseable {
     private CompletionStage<Reply> account(Call call) {
         String accountId = call.pathParam();
         if (!Limits.isId(accountId)) {
-            return CompletableFuture.completedFuture(Reply.error(400, "INVALID_FIELD", "accountId", "an account id is " + Limits.ID_RULE));
+            return CompletableFuture.completedFuture(secure(Reply.error(400, "INVALID_FIELD", "accountId", "an account id is " + Limits.ID_RULE)));
         }
         String token = call.header("Authorization").substring("Bearer ".length()).trim();
         Operators.audit(call.attribute(Operators.OPERATOR), "looked up account in the console", accountId, call.remoteAddress());
@@ -91,15 +102,15 @@ public final class Console implements AutoCloseable {
             try {
                 return secure(Reply.json(200, services.account(accountId, token)));
             } catch (OpsFailure e) {
-                return Reply.error(e.exitCode() == OpsFailure.Exit.SERVICE_UNREACHABLE ? 502 : 500, "LOOKUP_FAILED", e.getMessage());
+                return secure(Reply.error(e.exitCode() == OpsFailure.Exit.SERVICE_UNREACHABLE ? 502 : 500, "LOOKUP_FAILED", e.getMessage()));
             }
-        });
+        }, lookups);
     }
 
     private static Reply resource(String path, String type) throws IOException {
         try (InputStream in = Console.class.getResourceAsStream(path)) {
             if (in == null) {
-                return Reply.error(404, "NOT_FOUND", "no such file");
+                return secure(Reply.error(404, "NOT_FOUND", "no such file"));
             }
             return secure(Reply.bytes(200, type, in.readAllBytes()));
         }
@@ -115,6 +126,7 @@ public final class Console implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        lookups.shutdownNow();
         data.close();
     }
 }

@@ -23,6 +23,7 @@ import org.cse.schemas.DeadLetters;
 import org.cse.schemas.Topic;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.RegistryAvroSerde;
+import org.cse.schemas.registry.SchemaRegistryException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,8 +50,11 @@ final class ConsoleData implements AutoCloseable {
     private final Deque<Long> applied = new ArrayDeque<>();
     private final Deque<Long> finished = new ArrayDeque<>();
     private final Deque<double[]> series = new ArrayDeque<>();
-    private final Map<String, ActionOutcome> outcomes = new ConcurrentHashMap<>();
-    private final ReferralBook referrals = new ReferralBook();
+    /** Actions whose latest outcome is not settled (PARKED, FAILED, REJECTED); an applied one leaves. */
+    private final Map<String, ActionOutcome> unsettled = new ConcurrentHashMap<>();
+    private long appliedTotal;
+    private long unreadable;
+    private ReferralBook referrals = new ReferralBook();
     private final Map<List<String>, Long> deadLetters = new ConcurrentHashMap<>();
 
     ConsoleData(OpsSettings settings, Clock clock) {
@@ -83,11 +87,27 @@ final class ConsoleData implements AutoCloseable {
         Topics.DEAD_LETTERS.stream().map(Topic::name).forEach(followed::add);
         while (running) {
             try (Cluster cluster = new Cluster(settings); KafkaConsumer<byte[], byte[]> consumer = cluster.consumer()) {
-                outcomes.clear();
+                // every (re)start reads the followed topics from their beginning: start from nothing
+                unsettled.clear();
                 deadLetters.clear();
+                applied.clear();
+                finished.clear();
+                referrals = new ReferralBook();
+                appliedTotal = 0;
+                unreadable = 0;
                 Instant[] nextSample = {Instant.EPOCH};
                 Cluster.read(consumer, followed, null, true, record -> {
-                    take(record, outcomeReader, referralReader);
+                    try {
+                        take(record, outcomeReader, referralReader);
+                    } catch (RuntimeException e) {
+                        if (SchemaRegistryException.isOutage(e)) {
+                            throw e;
+                        }
+                        // one unreadable record is counted and passed over, never a reason to stop watching
+                        unreadable++;
+                        LOG.warn("console data: record {}-{}@{} unreadable: {}", record.topic(), record.partition(), record.offset(),
+                                e.getClass().getSimpleName());
+                    }
                     return running;
                 }, () -> sampleIfDue(cluster, nextSample));
             } catch (RuntimeException e) {
@@ -116,9 +136,12 @@ final class ConsoleData implements AutoCloseable {
         if (record.topic().equals(Topics.ENFORCEMENT_OUTCOMES.name())) {
             if (record.value() != null) {
                 ActionOutcome outcome = outcomeReader.deserialize(record.topic(), record.value());
-                outcomes.put(outcome.getActionId(), outcome);
                 if (outcome.getStatus() == OutcomeStatus.APPLIED || outcome.getStatus() == OutcomeStatus.ALREADY_APPLIED) {
+                    unsettled.remove(outcome.getActionId());
                     applied.addLast(record.timestamp());
+                    appliedTotal++;
+                } else {
+                    unsettled.put(outcome.getActionId(), outcome);
                 }
             }
         } else if (record.topic().equals(Topics.REFERRALS.name())) {
@@ -144,8 +167,9 @@ final class ConsoleData implements AutoCloseable {
         long[] first = offsetSamples.peekFirst();
         double minutes = Math.max(SAMPLE_SECONDS, (now.toEpochMilli() - first[0]) / 1000.0) / 60.0;
         long minuteAgo = now.toEpochMilli() - 60_000;
-        prune(applied, minuteAgo);
-        prune(finished, minuteAgo);
+        // partitions are read one after another: the times are not in order, so every old one is dropped
+        applied.removeIf(t -> t < minuteAgo);
+        finished.removeIf(t -> t < minuteAgo);
         double[] point = {now.getEpochSecond(), (reports - first[1]) / minutes, (decisions - first[2]) / minutes, applied.size(),
                 finished.size()};
         series.addLast(point);
@@ -154,12 +178,6 @@ final class ConsoleData implements AutoCloseable {
         }
         overview.set(build(now, reports, decisions, lag));
         problem.set(null);
-    }
-
-    private static void prune(Deque<Long> times, long before) {
-        while (!times.isEmpty() && times.peekFirst() < before) {
-            times.removeFirst();
-        }
     }
 
     private ObjectNode build(Instant now, long reports, long decisions, Map<String, Map<String, Long>> lag) {
@@ -177,18 +195,18 @@ final class ConsoleData implements AutoCloseable {
         double[] last = series.peekLast();
         json.putObject("now").put("reports", last[1]).put("decisions", last[2]).put("actions", last[3]).put("referrals", last[4]);
         json.putObject("totals").put("reports", reports).put("decisions", decisions)
-                .put("actionsApplied", outcomes.values().stream().filter(o -> o.getStatus() == OutcomeStatus.APPLIED
-                        || o.getStatus() == OutcomeStatus.ALREADY_APPLIED).count())
+                .put("actionsApplied", appliedTotal)
                 .put("referralsFinished", referrals.all().stream().filter(r -> r.getStatus() == ReferralStatus.FINISHED).count());
         ArrayNode dlq = json.putArray("deadLetters");
         deadLetters.entrySet().stream().sorted(Map.Entry.comparingByKey((a, b) -> (a.get(0) + a.get(1)).compareTo(b.get(0) + b.get(1))))
                 .forEach(e -> dlq.addObject().put("topic", e.getKey().get(0)).put("reason", e.getKey().get(1)).put("count", e.getValue()));
         ObjectNode deliveries = json.putObject("deliveries");
-        deliveries.put("parkedActions", outcomes.values().stream().filter(o -> o.getStatus() == OutcomeStatus.PARKED).count());
+        deliveries.put("parkedActions", unsettled.values().stream().filter(o -> o.getStatus() == OutcomeStatus.PARKED).count());
+        deliveries.put("failedActions", unsettled.values().stream().filter(o -> o.getStatus() != OutcomeStatus.PARKED).count());
         deliveries.put("parkedReferrals", referrals.all().stream().filter(r -> r.getStatus() == ReferralStatus.PARKED).count());
         deliveries.put("failedReferrals", referrals.all().stream().filter(r -> r.getStatus() == ReferralStatus.FAILED).count());
         ArrayNode stuck = deliveries.putArray("items");
-        outcomes.values().stream().filter(o -> o.getStatus() == OutcomeStatus.PARKED).limit(25).forEach(o -> stuck.addObject()
+        unsettled.values().stream().limit(25).forEach(o -> stuck.addObject()
                 .put("kind", "action").put("id", o.getActionId()).put("accountId", o.getAccountId()).put("status", o.getStatus().name())
                 .put("since", o.getAt().toString()).put("error", o.getDetail()));
         referrals.all().stream().filter(r -> r.getStatus() == ReferralStatus.PARKED || r.getStatus() == ReferralStatus.FAILED).limit(25)
@@ -199,6 +217,7 @@ final class ConsoleData implements AutoCloseable {
                 .put("p50Seconds", seconds(clockNow.p50())).put("p99Seconds", seconds(clockNow.p99()))
                 .put("open", clockNow.open()).put("oldestOpenSeconds", seconds(clockNow.oldestOpen()))
                 .put("oldestOpenReferral", clockNow.oldestOpenReferral());
+        json.put("unreadableRecords", unreadable);
         ObjectNode lagJson = json.putObject("lag");
         lag.forEach((group, perTopic) -> lagJson.put(group, perTopic.values().stream().mapToLong(Long::longValue).sum()));
         return json;

@@ -225,6 +225,8 @@ final class DlqCommand implements Runnable {
                     throw new OpsFailure(OpsFailure.Exit.REFUSED, "dead letter " + at + " was cut to fit the dead-letter topic: "
                             + "its original bytes are gone and cannot be replayed");
                 }
+                Cluster.partitions(consumer, source);
+                refuseIfReplayed(replays(consumer, settings), at, record);
                 if (!confirm) {
                     throw new OpsFailure(OpsFailure.Exit.REFUSED, "would put dead letter " + at + " (" + reason + ") back on " + source
                             + "; add --confirm to do it");
@@ -245,6 +247,48 @@ final class DlqCommand implements Runnable {
             return OpsFailure.Exit.OK;
         }
 
+        /**
+         * Refused when this dead letter was replayed, or another dead letter of the same source record (one
+         * decision enforcement and escalation both refused is two dead letters, and goes back once).
+         */
+        private static void refuseIfReplayed(Map<String, DlqReplay> log, Coordinates at, ConsumerRecord<byte[], byte[]> record) {
+            DlqReplay earlier = log.get(at.toString());
+            if (earlier != null) {
+                throw new OpsFailure(OpsFailure.Exit.REFUSED, "dead letter " + at + " was already replayed by " + earlier.getOperator()
+                        + " at " + earlier.getReplayedAt() + "; it is not replayed twice");
+            }
+            String source = DeadLetters.header(record.headers(), DeadLetters.SOURCE_TOPIC);
+            long offset = sourceOffset(record);
+            if (offset < 0) {
+                return;
+            }
+            for (Map.Entry<String, DlqReplay> entry : log.entrySet()) {
+                DlqReplay other = entry.getValue();
+                if (other.getSourceTopic().equals(source) && other.getSourcePartition() == sourcePartition(record)
+                        && other.getSourceOffset() == offset) {
+                    throw new OpsFailure(OpsFailure.Exit.REFUSED, "the record dead letter " + at + " came from (" + source + "/"
+                            + sourcePartition(record) + "/" + offset + ") was already replayed from " + entry.getKey() + " by "
+                            + other.getOperator() + " at " + other.getReplayedAt() + "; it is not replayed twice");
+                }
+            }
+        }
+
+        private static int sourcePartition(ConsumerRecord<byte[], byte[]> record) {
+            return (int) number(DeadLetters.header(record.headers(), DeadLetters.SOURCE_PARTITION));
+        }
+
+        private static long sourceOffset(ConsumerRecord<byte[], byte[]> record) {
+            return number(DeadLetters.header(record.headers(), DeadLetters.SOURCE_OFFSET));
+        }
+
+        private static long number(String header) {
+            try {
+                return header == null ? -1 : Long.parseLong(header);
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+
         private static RecordMetadata replay(OpsSettings settings, KafkaConsumer<byte[], byte[]> consumer, Coordinates at,
                                              ConsumerRecord<byte[], byte[]> record, String source, String reason) {
             Properties props = settings.client("cse-ops-replay");
@@ -257,11 +301,7 @@ final class DlqCommand implements Runnable {
                 // after initTransactions any earlier holder of the id is fenced and its open transaction settled,
                 // so the log read next shows every replay that can still commit
                 producer.initTransactions();
-                DlqReplay earlier = replays(consumer, settings).get(at.toString());
-                if (earlier != null) {
-                    throw new OpsFailure(OpsFailure.Exit.REFUSED, "dead letter " + at + " was already replayed by " + earlier.getOperator()
-                            + " at " + earlier.getReplayedAt() + "; it is not replayed twice");
-                }
+                refuseIfReplayed(replays(consumer, settings), at, record);
                 RecordHeaders headers = new RecordHeaders();
                 for (Header header : record.headers()) {
                     if (!header.key().startsWith("cse.dlq.")) {
@@ -271,7 +311,8 @@ final class DlqCommand implements Runnable {
                 headers.add(REPLAY_OF, at.toString().getBytes(StandardCharsets.UTF_8));
                 headers.add(REPLAY_OPERATOR, settings.operator().getBytes(StandardCharsets.UTF_8));
                 DlqReplay log = DlqReplay.newBuilder().setDeadLetterTopic(at.topic()).setDeadLetterPartition(at.partition())
-                        .setDeadLetterOffset(at.offset()).setSourceTopic(source).setReason(String.valueOf(reason))
+                        .setDeadLetterOffset(at.offset()).setSourceTopic(source).setSourcePartition(sourcePartition(record))
+                        .setSourceOffset(sourceOffset(record)).setReason(String.valueOf(reason))
                         .setOperator(settings.operator()).setReplayedAt(Instant.now()).build();
                 producer.beginTransaction();
                 var sent = producer.send(new ProducerRecord<>(source, null, record.key(), record.value(), headers));

@@ -25,6 +25,7 @@ import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DecoderFactory;
 import org.cse.schemas.registry.RegistryAvroSerde;
 import org.cse.schemas.registry.SchemaRegistry;
+import org.cse.schemas.registry.SchemaRegistryException;
 
 /**
  * A record's bytes as a JSON tree an operator can read: Avro in the registry's wire format (magic
@@ -34,8 +35,16 @@ import org.cse.schemas.registry.SchemaRegistry;
  * is replaced by {@code "<redacted>"} unless the caller asks for content (and writes the audit line).
  */
 final class RecordText {
-    /** Fields that carry what a reporter or a file said, at any depth of any record. */
+    /** Fields of the Avro records that carry what a reporter or a file said, at any depth of any record. */
     static final Set<String> CONTENT_FIELDS = Set.of("description", "url", "urls", "reportXml", "hotlineBody", "fileName", "text");
+    /**
+     * Raw JSON (a publisher's submission, often the very one that failed validation) has no schema to
+     * trust: a misspelt or unknown key can hold anything. Only the text of these fields is shown; every
+     * other string, at any depth, is redacted. Numbers, booleans and the shape stay.
+     */
+    static final Set<String> JSON_SHOWN = Set.of("accountId", "reportId", "contentId", "kind", "claimedCategory", "sourceService",
+            "reportedAt", "matchList", "algorithm", "hostingCountry", "generatedMedium", "id", "decisionId", "incidentId", "verdictId",
+            "appealId", "eventId", "reviewerId", "type", "category");
     static final String REDACTED = "<redacted>";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -67,20 +76,25 @@ final class RecordText {
         }
         if (value.length > 5 && value[0] == RegistryAvroSerde.MAGIC_BYTE) {
             int id = ByteBuffer.wrap(value, 1, 4).getInt();
-            GenericDatumReader<Object> reader = readers.computeIfAbsent(id, schemaId -> {
-                Schema writer = registry.schemaById(schemaId);
-                return new GenericDatumReader<>(writer, writer, new GenericData());
-            });
             try {
+                GenericDatumReader<Object> reader = readers.computeIfAbsent(id, schemaId -> {
+                    Schema writer = registry.schemaById(schemaId);
+                    return new GenericDatumReader<>(writer, writer, new GenericData());
+                });
                 BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(value, 5, value.length - 5, null);
                 return tree(reader.read(null, decoder), reader.getSchema());
+            } catch (SchemaRegistryException e) {
+                if (e.kind() == SchemaRegistryException.Kind.UNAVAILABLE) {
+                    throw e;
+                }
+                return unreadable(value, "schema id " + id + " is not in the registry (" + e.kind() + ")");
             } catch (IOException | RuntimeException e) {
                 return unreadable(value, "not readable with schema " + id + ": " + e.getClass().getSimpleName());
             }
         }
         if (value.length > 0 && (value[0] == '{' || value[0] == '[')) {
             try {
-                return redact(JSON.readTree(value));
+                return redactJson(JSON.readTree(value), null);
             } catch (IOException e) {
                 return unreadable(value, "malformed JSON");
             }
@@ -95,7 +109,8 @@ final class RecordText {
         return node;
     }
 
-    private JsonNode redact(JsonNode node) {
+    /** Every string redacted unless its field is one of {@link #JSON_SHOWN}; {@code field} is the name the node is under. */
+    private JsonNode redactJson(JsonNode node, String field) {
         if (showContent) {
             return node;
         }
@@ -103,16 +118,17 @@ final class RecordText {
             List<String> names = new java.util.ArrayList<>();
             object.fieldNames().forEachRemaining(names::add);
             for (String name : names) {
-                if (CONTENT_FIELDS.contains(name) && !object.get(name).isNull()) {
-                    object.set(name, TextNode.valueOf(REDACTED));
-                } else {
-                    redact(object.get(name));
-                }
+                object.set(name, redactJson(object.get(name), name));
             }
-        } else if (node instanceof ArrayNode array) {
-            array.forEach(this::redact);
+            return object;
         }
-        return node;
+        if (node instanceof ArrayNode array) {
+            for (int i = 0; i < array.size(); i++) {
+                array.set(i, redactJson(array.get(i), field));
+            }
+            return array;
+        }
+        return node.isTextual() && !JSON_SHOWN.contains(field) ? TextNode.valueOf(REDACTED) : node;
     }
 
     private JsonNode tree(Object datum, Schema schema) {

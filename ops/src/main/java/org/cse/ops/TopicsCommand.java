@@ -48,7 +48,7 @@ final class TopicsCommand implements Callable<Integer> {
             deadLetters.stream().filter(offsets::containsKey).forEach(t -> dlq.put(t, offsets.get(t)[1] - offsets.get(t)[0]));
             out.println(Output.json(json));
         } else {
-            Output.Table topics = new Output.Table("TOPIC", "RECORDS", "END OFFSET");
+            Output.Table topics = new Output.Table("TOPIC", "OFFSETS HELD", "END OFFSET");
             offsets.forEach((topic, o) -> topics.row(topic, o[1] - o[0], o[1]));
             topics.print(out);
             List<String> missing = names.stream().filter(n -> !offsets.containsKey(n)).toList();
@@ -60,7 +60,7 @@ final class TopicsCommand implements Callable<Integer> {
             lag.forEach((group, perTopic) -> perTopic.forEach((topic, behind) -> groups.row(group, topic, behind)));
             groups.print(out);
             out.println();
-            Output.Table dlq = new Output.Table("DEAD-LETTER TOPIC", "RECORDS");
+            Output.Table dlq = new Output.Table("DEAD-LETTER TOPIC", "OFFSETS HELD");
             deadLetters.forEach(t -> dlq.row(t, offsets.containsKey(t) ? offsets.get(t)[1] - offsets.get(t)[0] : null));
             dlq.print(out);
         }
