@@ -5,29 +5,20 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code cse-ops account <id>}: one account across the classifier and the two delivery services. */
 @Command(name = "account", mixinStandardHelpOptions = true,
         description = "An account's status, strikes, open incidents and recent decisions (classifier), and every action and referral with its delivery state.")
-final class AccountCommand implements Callable<Integer> {
-    @ParentCommand
-    private OpsCli root;
-    @Spec
-    private picocli.CommandLine.Model.CommandSpec spec;
-    @Mixin
-    private Output output;
+final class AccountCommand extends OpsCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<accountId>")
     String accountId;
 
     @Override
     public Integer call() {
-        OpsSettings settings = root.settings();
+        OpsSettings settings = root().settings();
         ObjectNode view = new Services(settings).account(accountId, settings.operatorToken());
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         if (output.json) {
             out.println(Output.json(view));
         } else {

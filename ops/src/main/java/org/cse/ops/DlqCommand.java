@@ -31,7 +31,6 @@ import org.cse.schemas.Topic;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.RegistryAvroSerde;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -101,17 +100,11 @@ final class DlqCommand implements Runnable {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Dead letters per topic, reason and source topic, and how many were replayed.")
-    static final class ListDeadLetters implements Callable<Integer> {
-        @ParentCommand
-        private DlqCommand dlq;
-        @Spec
-        private picocli.CommandLine.Model.CommandSpec spec;
-        @Mixin
-        private Output output;
+    static final class ListDeadLetters extends OpsCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            OpsSettings settings = dlq.root.settings();
+            OpsSettings settings = root().settings();
             Map<List<String>, long[]> counts = new TreeMap<>((a, b) -> String.join("\u0000", a).compareTo(String.join("\u0000", b)));
             try (Cluster cluster = new Cluster(settings); KafkaConsumer<byte[], byte[]> consumer = cluster.consumer()) {
                 Map<String, DlqReplay> replays = replays(consumer, settings);
@@ -128,7 +121,7 @@ final class DlqCommand implements Runnable {
                     });
                 }
             }
-            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter out = out();
             if (output.json) {
                 ArrayNode rows = JsonNodeFactory.instance.arrayNode();
                 counts.forEach((k, v) -> rows.addObject().put("topic", k.get(0)).put("reason", k.get(1)).put("sourceTopic", k.get(2))
@@ -147,13 +140,7 @@ final class DlqCommand implements Runnable {
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "One dead letter: its headers (reason, source, detail), key and value (redacted).")
-    static final class Show implements Callable<Integer> {
-        @ParentCommand
-        private DlqCommand dlq;
-        @Spec
-        private picocli.CommandLine.Model.CommandSpec spec;
-        @Mixin
-        private Output output;
+    static final class Show extends OpsCommand implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "<topic/partition/offset>", description = "e.g. cse.classifier.dlq.v1/0/12 (dlq list, tail --json show them).")
         String where;
         @Option(names = "--show-content", description = "Show report content unredacted (audited).")
@@ -162,10 +149,9 @@ final class DlqCommand implements Runnable {
         @Override
         public Integer call() {
             Coordinates at = Coordinates.parse(where);
-            OpsSettings settings = dlq.root.settings();
+            OpsSettings settings = root().settings();
             if (showContent) {
-                Operators.audit(settings.operator(), "showed report content of dead letter", at.toString(), "cse-ops");
-                spec.commandLine().getErr().println("cse-ops: audit: " + settings.operator() + " shows report content of " + at);
+                auditContent(settings, at.toString());
             }
             ObjectNode view;
             try (Cluster cluster = new Cluster(settings); KafkaConsumer<byte[], byte[]> consumer = cluster.consumer()) {
@@ -175,7 +161,7 @@ final class DlqCommand implements Runnable {
                 DlqReplay replay = replays(consumer, settings).get(at.toString());
                 view.put("replayed", replay == null ? null : replay.getOperator() + " at " + replay.getReplayedAt());
             }
-            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter out = out();
             if (output.json) {
                 out.println(Output.json(view));
             } else {
@@ -195,13 +181,7 @@ final class DlqCommand implements Runnable {
                     "Runs as the break-glass Kafka user ops-replay (KAFKA_USERNAME). The record gets the headers "
                             + REPLAY_OF + " and " + REPLAY_OPERATOR + ";",
                     "the replay is recorded in cse.ops.replays.v1 in the same transaction, and a second replay of the same dead letter is refused."})
-    static final class Replay implements Callable<Integer> {
-        @ParentCommand
-        private DlqCommand dlq;
-        @Spec
-        private picocli.CommandLine.Model.CommandSpec spec;
-        @Mixin
-        private Output output;
+    static final class Replay extends OpsCommand implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "<topic/partition/offset>", description = "The dead letter, e.g. cse.classifier.dlq.v1/0/12.")
         String where;
         @Option(names = "--confirm", description = "Do it (without it, only says what would be done).")
@@ -210,8 +190,8 @@ final class DlqCommand implements Runnable {
         @Override
         public Integer call() {
             Coordinates at = Coordinates.parse(where);
-            OpsSettings settings = dlq.root.settings();
-            PrintWriter out = spec.commandLine().getOut();
+            OpsSettings settings = root().settings();
+            PrintWriter out = out();
             try (Cluster cluster = new Cluster(settings); KafkaConsumer<byte[], byte[]> consumer = cluster.consumer()) {
                 ConsumerRecord<byte[], byte[]> record = Cluster.one(consumer, at.topic(), at.partition(), at.offset());
                 String source = DeadLetters.header(record.headers(), DeadLetters.SOURCE_TOPIC);

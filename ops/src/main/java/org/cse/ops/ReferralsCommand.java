@@ -16,22 +16,13 @@ import org.cse.events.ReferralStatus;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.RegistryAvroSerde;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code cse-ops referrals --status PARKED --older-than 1h}: referrals stuck in a state. */
 @Command(name = "referrals", mixinStandardHelpOptions = true,
         description = {"Referrals by delivery state and age, from cse.referrals.v1: which NCMEC or hotline reports are stuck.",
                 "States: BUILT, SUBMITTED, FILES_UPLOADED, FINISHED, FAILED, RETRACTED, PARKED. Default: every open one (not FINISHED or RETRACTED)."})
-final class ReferralsCommand implements Callable<Integer> {
-    @ParentCommand
-    private OpsCli root;
-    @Spec
-    private picocli.CommandLine.Model.CommandSpec spec;
-    @Mixin
-    private Output output;
+final class ReferralsCommand extends OpsCommand implements Callable<Integer> {
     @Option(names = "--status", paramLabel = "<state>", description = "Only referrals in this state.")
     String status;
     @Option(names = "--older-than", paramLabel = "<age>", description = "Only referrals whose state is older than this (90s, 15m, 1h, 2d).")
@@ -49,8 +40,8 @@ final class ReferralsCommand implements Callable<Integer> {
             }
         }
         Duration age = olderThan == null ? Duration.ZERO : Times.age(olderThan);
-        OpsSettings settings = root.settings();
-        Instant now = root.clock().instant();
+        OpsSettings settings = root().settings();
+        Instant now = root().clock().instant();
         ReferralBook book = new ReferralBook();
         var values = new RegistryAvroSerde<>(settings.kafka().registryClient(), ReferralState.class, false).deserializer();
         try (Cluster cluster = new Cluster(settings); KafkaConsumer<byte[], byte[]> consumer = cluster.consumer()) {
@@ -64,7 +55,7 @@ final class ReferralsCommand implements Callable<Integer> {
                 .filter(s -> only == null ? ReferralBook.open(s) : s.getStatus() == only)
                 .filter(s -> Duration.between(s.getUpdatedAt(), now).compareTo(age) >= 0)
                 .sorted(Comparator.comparing(ReferralState::getUpdatedAt)).toList();
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         if (output.json) {
             ArrayNode rows = JsonNodeFactory.instance.arrayNode();
             found.forEach(s -> rows.addObject().put("referralId", s.getReferralId()).put("accountId", s.getAccountId())

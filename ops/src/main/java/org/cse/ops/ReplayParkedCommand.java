@@ -5,23 +5,14 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code cse-ops replay-parked <accountId>}: a new attempt series for the account's parked actions and referrals. */
 @Command(name = "replay-parked", mixinStandardHelpOptions = true,
         description = {"Retry an account's parked actions and referrals (all of them, or --item), after the cause is fixed.",
                 "Same idempotency key as before: the platform, NCMEC or the hotline never see a second action or report."})
-final class ReplayParkedCommand implements Callable<Integer> {
-    @ParentCommand
-    private OpsCli root;
-    @Spec
-    private picocli.CommandLine.Model.CommandSpec spec;
-    @Mixin
-    private Output output;
+final class ReplayParkedCommand extends OpsCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<accountId>")
     String accountId;
     @Option(names = "--item", paramLabel = "<itemId>", description = "Only this action or referral id.")
@@ -29,9 +20,9 @@ final class ReplayParkedCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        OpsSettings settings = root.settings();
+        OpsSettings settings = root().settings();
         List<ObjectNode> replayed = new Services(settings).replayParked(accountId, itemId, settings.operatorToken());
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         if (output.json) {
             out.println(Output.json(replayed));
         } else {

@@ -11,26 +11,16 @@ import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.header.Header;
-import org.cse.runtime.auth.Operators;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code cse-ops tail <topic>}: a topic's records, decoded, one per line. */
 @Command(name = "tail", mixinStandardHelpOptions = true,
         description = {"Print a topic's records decoded through the schema registry, one per line.",
                 "Report content (descriptions, URLs, what was sent to NCMEC or a hotline) is redacted unless --show-content,",
                 "which writes an audit line naming you (CSE_OPS_OPERATOR) and the topic."})
-final class TailCommand implements Callable<Integer> {
-    @ParentCommand
-    private OpsCli root;
-    @Spec
-    private picocli.CommandLine.Model.CommandSpec spec;
-    @Mixin
-    private Output output;
+final class TailCommand extends OpsCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "<topic>", description = "The topic, e.g. cse.decisions.v1.")
     String topic;
@@ -53,13 +43,12 @@ final class TailCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        OpsSettings settings = root.settings();
-        Instant from = fromBeginning ? null : Times.instant(since == null ? "15m" : since, root.clock());
-        Instant to = Times.instant(until, root.clock());
-        PrintWriter out = spec.commandLine().getOut();
+        OpsSettings settings = root().settings();
+        Instant from = fromBeginning ? null : Times.instant(since == null ? "15m" : since, root().clock());
+        Instant to = Times.instant(until, root().clock());
+        PrintWriter out = out();
         if (showContent) {
-            Operators.audit(settings.operator(), "showed report content of topic", topic, "cse-ops");
-            spec.commandLine().getErr().println("cse-ops: audit: " + settings.operator() + " shows report content of " + topic);
+            auditContent(settings, topic);
         }
         RecordText text = new RecordText(settings.kafka().registryClient(), showContent);
         int[] shown = {0};
@@ -84,7 +73,7 @@ final class TailCommand implements Callable<Integer> {
             });
         }
         if (!output.json) {
-            spec.commandLine().getErr().println("cse-ops: " + shown[0] + " record(s)");
+            err().println("cse-ops: " + shown[0] + " record(s)");
         }
         return OpsFailure.Exit.OK;
     }

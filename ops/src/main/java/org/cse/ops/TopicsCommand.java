@@ -9,32 +9,23 @@ import java.util.concurrent.Callable;
 import org.cse.schemas.Topic;
 import org.cse.schemas.Topics;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code cse-ops topics}: end offsets of the catalogue's topics, the services' lag and the dead-letter counts. */
 @Command(name = "topics", mixinStandardHelpOptions = true,
         description = "Every topic of the catalogue with its records and end offset, each service's consumer-group lag, and the dead-letter topics' sizes.")
-final class TopicsCommand implements Callable<Integer> {
-    @ParentCommand
-    private OpsCli root;
-    @Spec
-    private picocli.CommandLine.Model.CommandSpec spec;
-    @Mixin
-    private Output output;
+final class TopicsCommand extends OpsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
         List<String> names = Topics.ALL.stream().map(Topic::name).toList();
         Map<String, long[]> offsets;
         Map<String, Map<String, Long>> lag;
-        try (Cluster cluster = new Cluster(root.settings())) {
+        try (Cluster cluster = new Cluster(root().settings())) {
             offsets = cluster.offsets(names);
             lag = cluster.lag();
         }
         List<String> deadLetters = Topics.DEAD_LETTERS.stream().map(Topic::name).toList();
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         if (output.json) {
             ObjectNode json = JsonNodeFactory.instance.objectNode();
             ObjectNode topics = json.putObject("topics");
