@@ -280,6 +280,8 @@ final class ClassifierBench {
         int stateBytes = (int) (state[0] == 0 ? 0 : state[1] / state[0]);
         drained.put("state_records", state[0]);
         drained.put("state_bytes_average", stateBytes);
+        Map<String, Object> composition = stateComposition(stack, applicationId + "-" + "account-history-changelog", out);
+        drained.put("state_composition", composition);
         out.printf("classifier: drained %,d reports at %,d/s (first commit to last; %.1f s from its start); average history "
                 + "written %,d B%n", reports, drained.get("per_second"), drain.fromStart(), stateBytes);
         Map<String, Object> ceiling = ceiling(stack, reports, Math.max(stateBytes, 100));
@@ -452,6 +454,7 @@ final class ClassifierBench {
                     "actions", actions, "ncmec reports", ncmec);
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("settings", Map.of("reports", reports, "tunables", Bench.tunables()));
+            json.put("burst.state_composition", stateComposition(stack, applicationId + "-" + "account-history-changelog", out));
             json.put("burst.produce_seconds", produced);
             json.put("burst.drain_seconds", drained);
             json.put("burst.decisions", decisions);
@@ -522,6 +525,78 @@ final class ClassifierBench {
             }
             throw new IllegalStateException(group + " did not drain " + topic + " within " + limit);
         }
+    }
+
+    /**
+     * What the account histories the classifier ended with are made of: for each part, the bytes the
+     * encoded histories lose when that part alone is emptied, summed over the accounts' latest states
+     * (an experiment for where a split of the state would pay; the parts overlap by a few bytes of framing).
+     */
+    private static Map<String, Object> stateComposition(LocalStack stack, String topic, PrintStream out) {
+        Map<String, byte[]> latest = new HashMap<>();
+        Map<String, Object> config = new HashMap<>(stack.clientConfig());
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            Instant deadline = Instant.now().plus(Duration.ofMinutes(5));
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p)) && Instant.now().isBefore(deadline)) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    latest.put(new String(record.key(), java.nio.charset.StandardCharsets.UTF_8), record.value());
+                }
+            }
+        }
+        var serde = new org.cse.runtime.delivery.SingleObjectSerde<>(AccountState.class, List.of());
+        Map<String, java.util.function.UnaryOperator<AccountState>> parts = new LinkedHashMap<>();
+        parts.put("strikes", s -> AccountState.newBuilder(s).setStrikes(List.of()).build());
+        parts.put("identifiers", s -> AccountState.newBuilder(s).setIdentifiers(List.of()).build());
+        parts.put("recentDecisionIds", s -> AccountState.newBuilder(s).setRecentDecisionIds(List.of()).build());
+        parts.put("recentReports", s -> AccountState.newBuilder(s).setRecentReports(List.of()).build());
+        parts.put("incidents", s -> AccountState.newBuilder(s).setIncidents(List.of()).build());
+        parts.put("incidents.reportIds", s -> incidents(s, i -> i.setReportIds(List.of())));
+        parts.put("incidents.contentKeys", s -> incidents(s, i -> i.setContentKeys(List.of())));
+        parts.put("incidents.content", s -> incidents(s, i -> i.setContent(List.of())));
+        parts.put("incidents.thirdPartyUrls", s -> incidents(s, i -> i.setThirdPartyUrls(List.of())));
+        long total = 0;
+        long largest = 0;
+        long incidents = 0;
+        Map<String, Long> lost = new LinkedHashMap<>();
+        for (byte[] bytes : latest.values()) {
+            if (bytes == null) {
+                continue;
+            }
+            AccountState state = serde.deserializer().deserialize(topic, bytes);
+            long size = serde.serializer().serialize(topic, state).length;
+            total += size;
+            largest = Math.max(largest, size);
+            incidents += state.getIncidents().size();
+            for (var part : parts.entrySet()) {
+                lost.merge(part.getKey(), size - serde.serializer().serialize(topic, part.getValue().apply(state)).length, Long::sum);
+            }
+        }
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("accounts", latest.size());
+        figures.put("bytes_total", total);
+        figures.put("bytes_largest", largest);
+        figures.put("incidents", incidents);
+        long all = Math.max(1, total);
+        lost.forEach((part, bytes) -> figures.put(part + "_share", Math.round(1000.0 * bytes / all) / 1000.0));
+        out.printf("state: %,d accounts, %,d B in all (largest %,d B, %,d incidents); share of the bytes per part: %s%n", latest.size(),
+                total, largest, incidents, lost.entrySet().stream().map(e -> e.getKey() + " " + Math.round(100.0 * e.getValue() / all) + "%")
+                        .collect(java.util.stream.Collectors.joining(", ")));
+        return figures;
+    }
+
+    private static AccountState incidents(AccountState state, java.util.function.Consumer<org.cse.classifier.state.Incident> change) {
+        List<org.cse.classifier.state.Incident> copies = new java.util.ArrayList<>();
+        for (org.cse.classifier.state.Incident incident : state.getIncidents()) {
+            org.cse.classifier.state.Incident copy = org.cse.classifier.state.Incident.newBuilder(incident).build();
+            change.accept(copy);
+            copies.add(copy);
+        }
+        return AccountState.newBuilder(state).setIncidents(copies).build();
     }
 
     /** Records and bytes of the values on a changelog topic (the state written). */
