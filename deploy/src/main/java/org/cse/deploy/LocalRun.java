@@ -40,8 +40,7 @@ public final class LocalRun {
         out.printf("  Schema registry %s (Apicurio, pid %d)%n", stack.schemaRegistryUrl(), stack.registry().pid());
         LocalPipeline pipeline = LocalPipeline.start(stack, Duration.ofMinutes(2));
         CountDownLatch stopped = new CountDownLatch(1);
-        Console console = Console.start(new Env(pipeline.opsEnvironment("ops")), Clock.systemUTC(), "127.0.0.1",
-                Integer.parseInt(System.getenv().getOrDefault("CSE_CONSOLE_PORT", "8090")));
+        Console console = console(pipeline, out);
         Narrator narrator = new Narrator(stack.clientConfig("ops"), stack.registryClient(), out);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             out.println("Stopping: intake, classifier, enforcement, escalation, sandboxes, registry, broker...");
@@ -75,6 +74,18 @@ public final class LocalRun {
         out.println("Registry files: " + pipeline.credentials().publishersFile() + ", " + pipeline.credentials().operatorsFile()
                 + "   Kafka: SASL/SCRAM users per service, ACLs from deploy/kafka/acls.yaml   (Ctrl-C stops everything)");
         stopped.await();
+    }
+
+    /** The live console on CSE_CONSOLE_PORT (8090), or on a free port when that one is taken. */
+    private static Console console(LocalPipeline pipeline, PrintStream out) {
+        Env env = new Env(pipeline.opsEnvironment("ops"));
+        int port = Integer.parseInt(System.getenv().getOrDefault("CSE_CONSOLE_PORT", "8090"));
+        try {
+            return Console.start(env, Clock.systemUTC(), "127.0.0.1", port);
+        } catch (RuntimeException e) {
+            out.printf("  port %d is taken (%s): the console takes a free port%n", port, e.getMessage());
+            return Console.start(env, Clock.systemUTC(), "127.0.0.1", 0);
+        }
     }
 
     /** The environment a second shell needs to point ./cse-ops at this run, as shell assignments. */

@@ -189,7 +189,11 @@ final class ConsoleData implements AutoCloseable {
         for (int i = 0; i < names.length; i++) {
             ArrayNode column = chart.putArray(names[i]);
             for (double[] point : series) {
-                column.add(i == 0 ? (long) point[0] : Math.round(point[i] * 10) / 10.0);
+                if (i == 0) {
+                    column.add((long) point[0]);
+                } else {
+                    column.add(Math.round(point[i] * 10) / 10.0);
+                }
             }
         }
         double[] last = series.peekLast();
