@@ -276,12 +276,11 @@ final class ClassifierBench {
         drained.put("reports", drain.records());
         drained.put("seconds_from_start", drain.fromStart());
         drained.put("per_second", Math.round(drain.perSecond()));
-        long[] state = changelogSizes(stack, applicationId + "-" + "account-history-changelog");
-        int stateBytes = (int) (state[0] == 0 ? 0 : state[1] / state[0]);
-        drained.put("state_records", state[0]);
+        Changelog state = changelog(stack, applicationId + "-" + "account-history-changelog");
+        int stateBytes = (int) (state.records() == 0 ? 0 : state.bytes() / state.records());
+        drained.put("state_records", state.records());
         drained.put("state_bytes_average", stateBytes);
-        Map<String, Object> composition = stateComposition(stack, applicationId + "-" + "account-history-changelog", out);
-        drained.put("state_composition", composition);
+        drained.put("state_composition", stateComposition(state, out));
         out.printf("classifier: drained %,d reports at %,d/s (first commit to last; %.1f s from its start); average history "
                 + "written %,d B%n", reports, drained.get("per_second"), drain.fromStart(), stateBytes);
         Map<String, Object> ceiling = ceiling(stack, reports, Math.max(stateBytes, 100));
@@ -454,7 +453,7 @@ final class ClassifierBench {
                     "actions", actions, "ncmec reports", ncmec);
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("settings", Map.of("reports", reports, "tunables", Bench.tunables()));
-            json.put("burst.state_composition", stateComposition(stack, applicationId + "-" + "account-history-changelog", out));
+            json.put("burst.state_composition", stateComposition(changelog(stack, applicationId + "-" + "account-history-changelog"), out));
             json.put("burst.produce_seconds", produced);
             json.put("burst.drain_seconds", drained);
             json.put("burst.decisions", decisions);
@@ -532,22 +531,9 @@ final class ClassifierBench {
      * encoded histories lose when that part alone is emptied, summed over the accounts' latest states
      * (an experiment for where a split of the state would pay; the parts overlap by a few bytes of framing).
      */
-    private static Map<String, Object> stateComposition(LocalStack stack, String topic, PrintStream out) {
-        Map<String, byte[]> latest = new HashMap<>();
-        Map<String, Object> config = new HashMap<>(stack.clientConfig());
-        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-            Instant deadline = Instant.now().plus(Duration.ofMinutes(5));
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p)) && Instant.now().isBefore(deadline)) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    latest.put(new String(record.key(), java.nio.charset.StandardCharsets.UTF_8), record.value());
-                }
-            }
-        }
+    private static Map<String, Object> stateComposition(Changelog changelog, PrintStream out) {
+        String topic = changelog.topic();
+        Map<String, byte[]> latest = changelog.latest();
         var serde = new org.cse.runtime.delivery.SingleObjectSerde<>(AccountState.class, List.of());
         Map<String, java.util.function.UnaryOperator<AccountState>> parts = new LinkedHashMap<>();
         parts.put("strikes", s -> AccountState.newBuilder(s).setStrikes(List.of()).build());
@@ -599,12 +585,15 @@ final class ClassifierBench {
         return AccountState.newBuilder(state).setIncidents(copies).build();
     }
 
-    /** Records and bytes of the values on a changelog topic (the state written). */
-    private static long[] changelogSizes(LocalStack stack, String topic) {
+    /** A changelog read once: the records and bytes of every value written (the state written), and each key's latest value. */
+    private record Changelog(String topic, long records, long bytes, Map<String, byte[]> latest) {}
+
+    private static Changelog changelog(LocalStack stack, String topic) {
         Map<String, Object> config = new HashMap<>(stack.clientConfig());
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         long records = 0;
         long bytes = 0;
+        Map<String, byte[]> latest = new HashMap<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                     .map(p -> new TopicPartition(topic, p.partition())).toList();
@@ -614,6 +603,7 @@ final class ClassifierBench {
             Instant deadline = Instant.now().plus(Duration.ofMinutes(5));
             while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p)) && Instant.now().isBefore(deadline)) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    latest.put(new String(record.key(), java.nio.charset.StandardCharsets.UTF_8), record.value());
                     if (record.value() != null) {
                         records++;
                         bytes += record.value().length;
@@ -621,7 +611,7 @@ final class ClassifierBench {
                 }
             }
         }
-        return new long[] {records, bytes};
+        return new Changelog(topic, records, bytes, latest);
     }
 
     private static int integer(String name, int otherwise) {
