@@ -28,10 +28,11 @@ final class AccountStateSerde implements Serde<AccountState> {
     private static final BinaryMessageEncoder<AccountState> ENCODER = AccountState.getEncoder();
     /**
      * Every earlier released schema of the history, oldest first (src/main/resources/state-history):
-     * v1 was written in the registry's wire format, v2 in single-object encoding. A schema change adds
-     * the schema it replaces here, so that entries written before it still decode.
+     * v1 was written in the registry's wire format, v2 and v3 in single-object encoding; v3 is the last
+     * single-entry layout (the whole history in one value), which SplitHistory splits on first touch. A
+     * schema change adds the schema it replaces here, so that entries written before it still decode.
      */
-    static final List<String> HISTORY = List.of("AccountState.v1.avsc", "AccountState.v2.avsc");
+    static final List<String> HISTORY = List.of("AccountState.v1.avsc", "AccountState.v2.avsc", "AccountState.v3.avsc");
     private static final BinaryMessageDecoder<AccountState> DECODER = decoder();
 
     /** Bytes of the single-object header (marker and schema fingerprint) before the Avro body. */

@@ -15,7 +15,6 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.cse.classifier.state.AccountState;
 import org.cse.classifier.state.IncidentState;
 import org.cse.runtime.Health;
@@ -50,6 +49,7 @@ public final class ClassifierService implements Service {
     private final HttpServer api;
     private final HttpServer management;
     private final StoreOwners owners;
+    private final AccountStateSerde stateSerde;
 
     public ClassifierService(ClassifierConfig config) {
         PrometheusMeterRegistry metrics = Metrics.prometheus("classifier-stream");
@@ -57,6 +57,7 @@ public final class ClassifierService implements Service {
         PolicyDefinition shadowDefinition = config.shadowPolicy();
         Policy shadow = shadowDefinition == null ? null : new Policy(shadowDefinition);
         Topology topology = ClassifierTopology.buildTopology(config.kafka().registryClient(), live, shadow, metrics);
+        this.stateSerde = new AccountStateSerde(config.kafka().registryClient());
         LOG.info("classifier topology (policy {}{}) {}", live.version(), shadow == null ? "" : ", shadow " + shadow.version(),
                 topology.describe());
         // The API port is bound first: Streams advertises it to the other instances for account lookups.
@@ -104,9 +105,8 @@ public final class ClassifierService implements Service {
         // every instance that answers or forwards audits the lookup: no query parameter can skip the audit line
         Operators.audit(call.attribute(Operators.OPERATOR), "looked up account", accountId, call.remoteAddress());
         return owners.route(call, accountId, local -> {
-            ReadOnlyKeyValueStore<String, AccountState> store = streams.store(StoreQueryParameters.fromNameAndType(
-                    ClassifierTopology.HISTORY_STORE, QueryableStoreTypes.<String, AccountState>keyValueStore()));
-            AccountState state = store.get(accountId);
+            AccountState state = SplitHistory.readOnly(name -> streams.store(StoreQueryParameters.fromNameAndType(name,
+                    QueryableStoreTypes.<String, byte[]>keyValueStore())), stateSerde).full(accountId);
             return state == null ? Reply.error(404, "UNKNOWN_ACCOUNT", "no history for this account") : Reply.json(200, view(state));
         });
     }

@@ -61,7 +61,6 @@ import org.slf4j.LoggerFactory;
 public final class ClassifierTopology {
     private static final Logger LOG = LoggerFactory.getLogger(ClassifierTopology.class);
     public static final String HISTORY_STORE = "account-history";
-    public static final String SHADOW_HISTORY_STORE = "account-history-shadow";
     public static final String BANNED_STORE = "banned-identifiers";
 
     private ClassifierTopology() {
@@ -72,11 +71,12 @@ public final class ClassifierTopology {
      */
     public static Topology buildTopology(SchemaRegistry registry, Policy live, Policy shadow, MeterRegistry metrics) {
         StreamsBuilder builder = new StreamsBuilder();
-        Serde<AccountState> stateSerde = new AccountStateSerde(registry);
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(HISTORY_STORE), Serdes.String(), stateSerde));
+        AccountStateSerde stateSerde = new AccountStateSerde(registry);
+        SplitHistory.Stores.LIVE.names().forEach(name -> builder.addStateStore(
+                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.ByteArray())));
         if (shadow != null) {
-            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SHADOW_HISTORY_STORE),
-                    Serdes.String(), stateSerde));
+            SplitHistory.Stores.SHADOW.names().forEach(name -> builder.addStateStore(
+                    Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.ByteArray())));
         }
         Serde<BannedIdentifier> bannedSerde = Topics.BANNED_IDENTIFIERS.valueSerde(registry);
         builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BANNED_STORE), Serdes.String(), bannedSerde)
@@ -85,21 +85,25 @@ public final class ClassifierTopology {
                 Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("banned-identifiers-source"),
                 () -> new BannedIdentifierUpdater(bannedSerde, metrics));
 
-        String[] stores = {HISTORY_STORE};
-        Outcomes outcomes = new Outcomes(metrics, live, shadow);
+        String[] stores = SplitHistory.Stores.LIVE.names().toArray(String[]::new);
+        Outcomes outcomes = new Outcomes(metrics, live.forSplitHistory(), shadow == null ? null : shadow.forSplitHistory(), stateSerde);
         KStream<String, Object> outputs = input(builder, registry, Topics.REPORTS, "report", outcomes, Report::getAccountId,
-                InputChecks::report, (policy, state, report, now, banned) -> policy.onReport(state, report, now), stores)
+                InputChecks::report, SplitHistory::forReport,
+                (policy, state, report, now, banned) -> policy.onReport(state, report, now), stores)
                 .merge(input(builder, registry, Topics.VERDICTS, "verdict", outcomes, Verdict::getAccountId, InputChecks::verdict,
-                        (policy, state, verdict, now, banned) -> policy.onVerdict(state, verdict, now), stores),
+                        SplitHistory::forVerdict, (policy, state, verdict, now, banned) -> policy.onVerdict(state, verdict, now), stores),
                         Named.as("merge-verdict-outputs"))
                 .merge(input(builder, registry, Topics.APPEALS, "appeal", outcomes, Appeal::getAccountId, InputChecks::appeal,
+                        (history, account, appeal) -> history.forAppeal(account),
                         (policy, state, appeal, now, banned) -> policy.onAppeal(state, appeal, now), stores),
                         Named.as("merge-appeal-outputs"))
                 .merge(input(builder, registry, Topics.ACCOUNT_EVENTS, "account-event", outcomes, AccountEvent::getAccountId,
-                        InputChecks::accountEvent, Policy::onAccountEvent, stores), Named.as("merge-account-event-outputs"));
+                        InputChecks::accountEvent, (history, account, event) -> history.forAccountEvent(account),
+                        Policy::onAccountEvent, stores), Named.as("merge-account-event-outputs"));
         if (shadow != null) {
             // its own node: whatever the candidate does, the input stays decided by the live policy alone
-            outputs = outputs.process(() -> new ShadowPolicy(outcomes), Named.as("apply-shadow-policy"), SHADOW_HISTORY_STORE);
+            outputs = outputs.process(() -> new ShadowPolicy(outcomes), Named.as("apply-shadow-policy"),
+                    SplitHistory.Stores.SHADOW.names().toArray(String[]::new));
         }
 
         outputs.filter((account, value) -> value instanceof Decision, Named.as("only-decisions"))
@@ -127,10 +131,10 @@ public final class ClassifierTopology {
     private static <V extends SpecificRecord> KStream<String, Object> input(StreamsBuilder builder, SchemaRegistry registry,
                                                                           Topic<String, V> topic, String name, Outcomes outcomes,
                                                                           Function<V, String> accountOf, Check<V> check,
-                                                                          Step<V> step, String[] stores) {
+                                                                          Load<V> load, Step<V> step, String[] stores) {
         Deserializer<V> deserializer = topic.valueSerde(registry).deserializer();
         return builder.stream(topic.name(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(name + "s-source"))
-                .process(() -> new ApplyPolicy<>(name, deserializer, accountOf, check, step, outcomes),
+                .process(() -> new ApplyPolicy<>(name, deserializer, accountOf, check, load, step, outcomes),
                         Named.as("apply-policy-to-" + name), stores);
     }
 
@@ -138,6 +142,12 @@ public final class ClassifierTopology {
     @FunctionalInterface
     interface Check<V> {
         InputChecks.Violation violation(V input, Instant now);
+    }
+
+    /** What of an account's history one input kind needs (see {@link SplitHistory}). */
+    @FunctionalInterface
+    interface Load<V> {
+        SplitHistory.Loaded load(SplitHistory history, String account, V input);
     }
 
     /** One input kind's policy function. */
@@ -156,7 +166,7 @@ public final class ClassifierTopology {
      * An input the live policy has taken, for the shadow policy's node: how to evaluate it against a
      * history, and what the live policy decided (to compare).
      */
-    record ShadowInput(String inputName, ShadowStep step, List<Decision> live) {}
+    record ShadowInput(String inputName, Function<SplitHistory, SplitHistory.Loaded> load, ShadowStep step, List<Decision> live) {}
 
     /** One input evaluated by a policy against a history, with the banned-identifier lookup. */
     @FunctionalInterface
@@ -169,9 +179,11 @@ public final class ClassifierTopology {
         final Policy live;
         final Policy shadow;
         final MeterRegistry metrics;
+        final AccountStateSerde stateSerde;
 
-        Outcomes(MeterRegistry metrics, Policy live, Policy shadow) {
+        Outcomes(MeterRegistry metrics, Policy live, Policy shadow, AccountStateSerde stateSerde) {
             this.metrics = metrics;
+            this.stateSerde = stateSerde;
             this.live = live;
             this.shadow = shadow;
             registerAtStart();
@@ -342,7 +354,7 @@ public final class ClassifierTopology {
     private static final class ShadowPolicy implements Processor<String, Object, String, Object> {
         private final Outcomes outcomes;
         private ProcessorContext<String, Object> context;
-        private KeyValueStore<String, AccountState> history;
+        private SplitHistory history;
         private KeyValueStore<String, BannedIdentifier> banned;
 
         ShadowPolicy(Outcomes outcomes) {
@@ -352,7 +364,7 @@ public final class ClassifierTopology {
         @Override
         public void init(ProcessorContext<String, Object> context) {
             this.context = context;
-            this.history = context.getStateStore(SHADOW_HISTORY_STORE);
+            this.history = SplitHistory.open(context, SplitHistory.Stores.SHADOW, outcomes.stateSerde);
             this.banned = context.getStateStore(BANNED_STORE);
         }
 
@@ -364,10 +376,11 @@ public final class ClassifierTopology {
             }
             String account = record.key();
             try {
-                Policy.Evaluation shadow = input.step().apply(outcomes.shadow, history.get(account),
+                SplitHistory.Loaded loaded = input.load().apply(history);
+                Policy.Evaluation shadow = input.step().apply(outcomes.shadow, loaded.partial(),
                         identifier -> banned.get(identifier.getHash()) != null);
                 if (shadow.rejection() == null && !shadow.duplicate()) {
-                    history.put(account, shadow.state());
+                    history.write(account, loaded, shadow);
                     decisions(shadow).forEach(decision -> context.forward(new Record<String, Object>(account,
                             new ShadowDecision(decision), record.timestamp())));
                 }
@@ -390,18 +403,20 @@ public final class ClassifierTopology {
         private final Deserializer<V> deserializer;
         private final Function<V, String> accountOf;
         private final Check<V> check;
+        private final Load<V> load;
         private final Step<V> step;
         private final Outcomes outcomes;
         private ProcessorContext<String, Object> context;
-        private KeyValueStore<String, AccountState> history;
+        private SplitHistory history;
         private KeyValueStore<String, BannedIdentifier> banned;
 
-        ApplyPolicy(String inputName, Deserializer<V> deserializer, Function<V, String> accountOf, Check<V> check, Step<V> step,
-                    Outcomes outcomes) {
+        ApplyPolicy(String inputName, Deserializer<V> deserializer, Function<V, String> accountOf, Check<V> check, Load<V> load,
+                    Step<V> step, Outcomes outcomes) {
             this.inputName = inputName;
             this.deserializer = deserializer;
             this.accountOf = accountOf;
             this.check = check;
+            this.load = load;
             this.step = step;
             this.outcomes = outcomes;
         }
@@ -409,7 +424,7 @@ public final class ClassifierTopology {
         @Override
         public void init(ProcessorContext<String, Object> context) {
             this.context = context;
-            this.history = context.getStateStore(HISTORY_STORE);
+            this.history = SplitHistory.open(context, SplitHistory.Stores.LIVE, outcomes.stateSerde);
             this.banned = context.getStateStore(BANNED_STORE);
         }
 
@@ -461,17 +476,18 @@ public final class ClassifierTopology {
                 }
             }
             Predicate<Identifier> isBanned = identifier -> banned.get(identifier.getHash()) != null;
-            Policy.Evaluation live = step.apply(outcomes.live, history.get(account), input, now, isBanned);
+            SplitHistory.Loaded loaded = load.load(history, account, input);
+            Policy.Evaluation live = step.apply(outcomes.live, loaded.partial(), input, now, isBanned);
             if (live.rejection() != null) {
                 reject(record, source, live.rejection().reason(), live.rejection().detail());
             } else if (live.duplicate()) {
                 outcomes.duplicate(inputName);
                 LOG.info("{} at {}-{}@{} repeats one already taken: ignored", inputName, source.topic(), source.partition(), source.offset());
             } else {
-                history.put(account, live.state());
-                if (live.trimmed() > 0) {
-                    outcomes.trimmed("state", live.trimmed());
-                    LOG.warn("history of account {} trimmed by {} item(s) to stay within its size budget", account, live.trimmed());
+                int trimmed = live.trimmed() + history.write(account, loaded, live);
+                if (trimmed > 0) {
+                    outcomes.trimmed("state", trimmed);
+                    LOG.warn("history of account {} trimmed by {} item(s) to stay within its size budget", account, trimmed);
                 }
                 for (SpecificRecord output : live.outputs()) {
                     context.forward(new Record<String, Object>(account, output, record.timestamp()));
@@ -481,6 +497,7 @@ public final class ClassifierTopology {
             if (outcomes.shadow != null) {
                 V taken = input;
                 context.forward(new Record<String, Object>(account, new ShadowInput(inputName,
+                        shadowHistory -> load.load(shadowHistory, account, taken),
                         (policy, state, bannedLookup) -> step.apply(policy, state, taken, now, bannedLookup), decisions(live)),
                         record.timestamp()));
             }

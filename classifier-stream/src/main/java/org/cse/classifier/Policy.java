@@ -66,28 +66,41 @@ public final class Policy {
     /**
      * The history after the input and what to emit, in order; or why the input is refused (history
      * unchanged). {@code trimmed}: items the size budget removed from the history; {@code duplicate}:
-     * the input repeated one already taken (a retry), and changed nothing.
+     * the input repeated one already taken (a retry), and changed nothing; {@code incidentId}: the
+     * incident the input went to, if any.
      */
     public record Evaluation(AccountState state, List<SpecificRecord> outputs, Rejection rejection, int trimmed,
-                             boolean duplicate) {
-        static Evaluation of(AccountState state, List<SpecificRecord> outputs) {
-            return of(state, outputs, null);
-        }
-
-        /** Within the size budget; {@code currentIncidentId}: the incident the input is about, never trimmed away. */
-        static Evaluation of(AccountState state, List<SpecificRecord> outputs, String currentIncidentId) {
-            StateBudget.Fitted fitted = StateBudget.fit(state, currentIncidentId);
-            return new Evaluation(fitted.state(), outputs, null, fitted.trimmed(), false);
-        }
+                             boolean duplicate, String incidentId) {
     }
 
     /** Why an input is refused: it goes to the dead-letter topic with these. */
     public record Rejection(DeadLetterReason reason, String detail) {}
 
+    /** Keeps a history within its size budget; returns it and how many items went. */
+    @FunctionalInterface
+    interface Budget {
+        StateBudget.Fitted fit(AccountState state, String currentIncidentId);
+    }
+
     private final PolicyDefinition definition;
+    private final Budget budget;
 
     public Policy(PolicyDefinition definition) {
+        this(definition, StateBudget::fit);
+    }
+
+    private Policy(PolicyDefinition definition, Budget budget) {
         this.definition = definition;
+        this.budget = budget;
+    }
+
+    /**
+     * The same policy for {@link SplitHistory}: it is given only the parts of a history an input needs
+     * (the account's summary, the incidents that share its content, the one report id it repeats), so
+     * the whole-history budget does not apply; the split store keeps each entry within its own.
+     */
+    Policy forSplitHistory() {
+        return new Policy(definition, (state, currentIncidentId) -> new StateBudget.Fitted(state, 0));
     }
 
     public String version() {
@@ -111,7 +124,7 @@ public final class Policy {
                 if (seen.getReportId().equals(report.getReportId())) {
                     if (seen.getFingerprint().equals(fingerprint)) {
                         // a publisher's retry (after a lost answer or a 503): already taken
-                        return new Evaluation(previous, List.of(), null, 0, true);
+                        return new Evaluation(previous, List.of(), null, 0, true, null);
                     }
                     return reject(DeadLetterReason.REPORT_ID_CONFLICT, "report id " + report.getReportId()
                             + " was taken before for account " + report.getAccountId() + " with different content");
@@ -119,7 +132,7 @@ public final class Policy {
             }
         }
         AccountState state = copy(previous, report.getAccountId());
-        state.setRecentReports(bounded(append(state.getRecentReports(), new ReportSeen(report.getReportId(), fingerprint)),
+        state.setRecentReports(bounded(append(state.getRecentReports(), new ReportSeen(report.getReportId(), fingerprint, null)),
                 MAX_RECENT_REPORTS));
         List<String> keys = contentKeys(report);
         List<Incident> incidents = new ArrayList<>(state.getIncidents());
@@ -171,7 +184,7 @@ public final class Policy {
             }
         }
         state.setIncidents(boundIncidents(state.getIncidents()));
-        return Evaluation.of(state, outputs, incident.getIncidentId());
+        return evaluation(state, outputs, incident.getIncidentId());
     }
 
     // ---------------------------------------------------------------- verdicts
@@ -220,7 +233,7 @@ public final class Policy {
                     : incident.getGeneratedMedium();
             Decided decided = decide(state, index, verdict.getCategory(), malicious, ConfirmationSource.REVIEWER_VERDICT,
                     Boolean.TRUE.equals(verdict.getImminentDanger()), medium, verdict.getDecidedAt(), now);
-            return Evaluation.of(decided.state(), List.of(decided.decision()), incident.getIncidentId());
+            return evaluation(decided.state(), List.of(decided.decision()), incident.getIncidentId());
         }
         String decisionId = Ids.decision(incident.getIncidentId());
         Decision decision = decisionBuilder(decisionId, incident, state.getAccountId(), RuleId.NOT_A_VIOLATION.id(), now)
@@ -229,10 +242,10 @@ public final class Policy {
                 .setConfirmation(ConfirmationSource.REVIEWER_VERDICT)
                 .setMalicious(false)
                 .build();
-        incidents.set(index, Incident.newBuilder(incident).setState(IncidentState.DECIDED).setDecisionId(decisionId).build());
+        incidents.set(index, decided(incident, decisionId));
         state.setIncidents(incidents);
         state.setRecentDecisionIds(boundedIds(append(state.getRecentDecisionIds(), decisionId)));
-        return Evaluation.of(state, List.of(decision), incident.getIncidentId());
+        return evaluation(state, List.of(decision), incident.getIncidentId());
     }
 
     // ---------------------------------------------------------------- appeals
@@ -249,7 +262,7 @@ public final class Policy {
                 .map(Incident::getIncidentId).findFirst().orElse(appeal.getDecisionId());
         switch (appeal.getStatus()) {
             case FILED -> {
-                return Evaluation.of(state, List.of(ReviewRequest.newBuilder()
+                return evaluation(state, List.of(ReviewRequest.newBuilder()
                         .setRequestId(Ids.appealReview(appeal.getAppealId()))
                         .setIncidentId(incidentId)
                         .setAccountId(appeal.getAccountId())
@@ -263,7 +276,7 @@ public final class Policy {
                         .build()));
             }
             case UPHELD -> {
-                return Evaluation.of(state, List.of(Decision.newBuilder()
+                return evaluation(state, List.of(Decision.newBuilder()
                         .setDecisionId(Ids.appealDecision(appeal.getAppealId()))
                         .setIncidentId(incidentId).setAccountId(appeal.getAccountId())
                         .setPolicyVersion(definition.version()).setRuleId(RuleId.APPEAL_UPHELD.id())
@@ -286,7 +299,7 @@ public final class Policy {
                 state.setRecentDecisionIds(boundedIds(append(state.getRecentDecisionIds(), decisionId)));
                 List<Action> actions = List.of(action(decisionId, ActionType.REINSTATE_ACCOUNT, List.of(), List.of(), true),
                         action(decisionId, ActionType.UNBAN_IDENTIFIERS, List.of(), state.getIdentifiers(), false));
-                return Evaluation.of(state, List.of(Decision.newBuilder()
+                return evaluation(state, List.of(Decision.newBuilder()
                         .setDecisionId(decisionId)
                         .setIncidentId(incidentId).setAccountId(appeal.getAccountId())
                         .setPolicyVersion(definition.version()).setRuleId(RuleId.APPEAL_OVERTURNED.id())
@@ -309,19 +322,19 @@ public final class Policy {
         AccountState state = copy(previous, event.getAccountId());
         if (event.getType() == AccountEventType.PRIOR_STRIKE) {
             addStrike(state, new Strike(event.getEventId(), event.getCategory(), event.getAt(), List.of(), List.of()));
-            return Evaluation.of(state, List.of());
+            return evaluation(state, List.of());
         }
         Set<Identifier> identifiers = new LinkedHashSet<>(state.getIdentifiers());
         identifiers.addAll(event.getIdentifiers());
         state.setIdentifiers(bounded(List.copyOf(identifiers), MAX_ACCOUNT_IDENTIFIERS));
         List<Identifier> evading = event.getIdentifiers().stream().filter(banned).toList();
         if (evading.isEmpty() || state.getStatus() == AccountStatus.SUSPENDED) {
-            return Evaluation.of(state, List.of());
+            return evaluation(state, List.of());
         }
         String decisionId = Ids.banEvasionDecision(event.getEventId());
         state.setStatus(AccountStatus.SUSPENDED);
         state.setRecentDecisionIds(boundedIds(append(state.getRecentDecisionIds(), decisionId)));
-        return Evaluation.of(state, List.of(Decision.newBuilder()
+        return evaluation(state, List.of(Decision.newBuilder()
                 .setDecisionId(decisionId)
                 .setIncidentId(decisionId)
                 .setAccountId(event.getAccountId())
@@ -401,7 +414,7 @@ public final class Policy {
                 .build();
 
         List<Incident> incidents = new ArrayList<>(state.getIncidents());
-        incidents.set(index, Incident.newBuilder(incident).setState(IncidentState.DECIDED).setDecisionId(decisionId).build());
+        incidents.set(index, decided(incident, decisionId));
         state.setIncidents(incidents);
         state.setStatus(status);
         addStrike(state, new Strike(decisionId, category, now, referrals.stream().map(Referral::getReferralId).toList(),
@@ -533,32 +546,53 @@ public final class Policy {
     private static Incident attach(Incident incident, Report report, List<String> keys) {
         Set<String> mergedKeys = new LinkedHashSet<>(incident.getContentKeys());
         mergedKeys.addAll(keys);
-        Incident.Builder builder = Incident.newBuilder(incident)
-                .setContentKeys(bounded(List.copyOf(mergedKeys), MAX_CONTENT_KEYS_PER_INCIDENT, true))
-                .setLastReportedAt(report.getReportedAt().isAfter(incident.getLastReportedAt())
-                        ? report.getReportedAt() : incident.getLastReportedAt());
+        Incident attached = copyOf(incident);
+        attached.setContentKeys(mergedKeys.size() == incident.getContentKeys().size() ? incident.getContentKeys()
+                : bounded(List.copyOf(mergedKeys), MAX_CONTENT_KEYS_PER_INCIDENT, true));
+        attached.setLastReportedAt(report.getReportedAt().isAfter(incident.getLastReportedAt())
+                ? report.getReportedAt() : incident.getLastReportedAt());
         if (incident.getClaimedCategory() == null) {
-            builder.setClaimedCategory(report.getClaimedCategory());
+            attached.setClaimedCategory(report.getClaimedCategory());
         }
         if (incident.getGeneratedMedium() == GeneratedMedium.NOT_STATED) {
-            builder.setGeneratedMedium(report.getGeneratedMedium());
+            attached.setGeneratedMedium(report.getGeneratedMedium());
         }
         Map<String, ContentRef> content = new LinkedHashMap<>();
         incident.getContent().forEach(c -> content.put(c.getContentId(), c));
         report.getContent().forEach(c -> content.putIfAbsent(c.getContentId(), c));
-        builder.setContent(bounded(List.copyOf(content.values()), MAX_CONTENT_PER_INCIDENT));
+        attached.setContent(bounded(List.copyOf(content.values()), MAX_CONTENT_PER_INCIDENT));
         Map<String, ThirdPartyUrl> urls = new LinkedHashMap<>();
         incident.getThirdPartyUrls().forEach(u -> urls.put(u.getUrl(), u));
         report.getThirdPartyUrls().forEach(u -> urls.putIfAbsent(u.getUrl(), u));
-        builder.setThirdPartyUrls(bounded(List.copyOf(urls.values()), MAX_URLS_PER_INCIDENT));
+        attached.setThirdPartyUrls(bounded(List.copyOf(urls.values()), MAX_URLS_PER_INCIDENT));
         if (!incident.getReportIds().contains(report.getReportId())) {
-            builder.setReportIds(bounded(append(incident.getReportIds(), report.getReportId()), MAX_REPORTS_PER_INCIDENT));
-            builder.setReportCount(Math.max(incident.getReportCount(), incident.getReportIds().size()) + 1);
+            attached.setReportIds(bounded(append(incident.getReportIds(), report.getReportId()), MAX_REPORTS_PER_INCIDENT));
+            attached.setReportCount(Math.max(incident.getReportCount(), incident.getReportIds().size()) + 1);
             if (incident.getState() == IncidentState.DECIDED) {
-                builder.setAttachedAfterDecision(incident.getAttachedAfterDecision() + 1);
+                attached.setAttachedAfterDecision(incident.getAttachedAfterDecision() + 1);
             }
         }
-        return builder.build();
+        return attached;
+    }
+
+    /** The incident, decided. */
+    private static Incident decided(Incident incident, String decisionId) {
+        Incident decided = copyOf(incident);
+        decided.setState(IncidentState.DECIDED);
+        decided.setDecisionId(decisionId);
+        return decided;
+    }
+
+    /**
+     * A new incident sharing the given one's parts (Avro's builder copy deep-copies every list of it, a
+     * cost per report): the policy sets new parts on the copy, never changes one in place.
+     */
+    static Incident copyOf(Incident incident) {
+        Incident copy = new Incident();
+        for (int field = 0; field < Incident.SCHEMA$.getFields().size(); field++) {
+            copy.put(field, incident.get(field));
+        }
+        return copy;
     }
 
     // ---------------------------------------------------------------- helpers
@@ -580,8 +614,18 @@ public final class Policy {
         return copy;
     }
 
+    private Evaluation evaluation(AccountState state, List<SpecificRecord> outputs) {
+        return evaluation(state, outputs, null);
+    }
+
+    /** Within the size budget; {@code currentIncidentId}: the incident the input is about, never trimmed away. */
+    private Evaluation evaluation(AccountState state, List<SpecificRecord> outputs, String currentIncidentId) {
+        StateBudget.Fitted fitted = budget.fit(state, currentIncidentId);
+        return new Evaluation(fitted.state(), outputs, null, fitted.trimmed(), false, currentIncidentId);
+    }
+
     private static Evaluation reject(DeadLetterReason reason, String detail) {
-        return new Evaluation(null, List.of(), new Rejection(reason, detail), 0, false);
+        return new Evaluation(null, List.of(), new Rejection(reason, detail), 0, false, null);
     }
 
     /** Any confirmed violation on record, listed or counted: the repeat-violation rule's condition. */

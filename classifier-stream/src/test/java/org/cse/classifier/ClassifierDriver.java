@@ -1,5 +1,7 @@
 package org.cse.classifier;
 
+import org.cse.classifier.state.AccountState;
+
 import static org.cse.classifier.Fixtures.T0;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -60,6 +62,24 @@ final class ClassifierDriver implements AutoCloseable {
         shadowDecisions = output(Topics.SHADOW_DECISIONS);
         reviews = output(Topics.REVIEW_REQUESTS);
         deadLetters = driver.createOutputTopic(Topics.CLASSIFIER_DLQ.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /** An account's history as the lookup API reads it (all its entries), or null. */
+    AccountState history(String account) {
+        return SplitHistory.readOnly(driver::getKeyValueStore, new AccountStateSerde(registry)).full(account);
+    }
+
+    /** The sizes of an account's entries in one store, by key. */
+    java.util.Map<String, Integer> entrySizes(String store, String account) {
+        java.util.Map<String, Integer> sizes = new java.util.TreeMap<>();
+        try (var all = driver.<String, byte[]>getKeyValueStore(store).all()) {
+            all.forEachRemaining(entry -> {
+                if (entry.key.equals(account) || entry.key.startsWith(account + "/")) {
+                    sizes.put(entry.key, entry.value.length);
+                }
+            });
+        }
+        return sizes;
     }
 
     private <V> TestInputTopic<String, V> input(Topic<String, V> topic) {

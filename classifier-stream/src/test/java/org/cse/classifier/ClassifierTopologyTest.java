@@ -67,6 +67,32 @@ class ClassifierTopologyTest {
     }
 
     @Test
+    void anAccountKeptAsOneEntryByAnEarlierReleaseIsSplitOnItsNextInputAndDecidedTheSame() {
+        start(null);
+        // what the previous release left: the whole history in the account's one entry
+        Policy whole = new Policy(PolicyDefinition.bundled());
+        Report first = userReport("r1", "acct-old", "post-1", Category.VISUAL_DEPICTION);
+        var state = whole.onReport(null, first, T0).state();
+        var summaries = driver.driver.<String, byte[]>getKeyValueStore(ClassifierTopology.HISTORY_STORE);
+        summaries.put("acct-old", new AccountStateSerde(driver.registry).serializer().serialize("t", state));
+
+        driver.reports.pipeInput("acct-old", first); // a retry of a report the old entry holds
+        driver.reports.pipeInput("acct-old", hashMatch("r2", "acct-old", "post-1")); // attaches to its incident
+
+        assertThat(driver.reviews.isEmpty()).isTrue();
+        assertThat(driver.meters.counter("cse_classifier_duplicate_inputs", "input", "report").count()).isEqualTo(1);
+        Decision decision = driver.decisions.readValue();
+        assertThat(decision.getIncidentId()).isEqualTo(state.getIncidents().get(0).getIncidentId());
+        assertThat(decision.getReportIds()).containsExactly("r1", "r2");
+        var summary = new AccountStateSerde(driver.registry).deserializer().deserialize("t", summaries.get("acct-old"));
+        assertThat(summary.getIncidents()).isEmpty();
+        assertThat(summary.getRecentReports()).isEmpty();
+        assertThat(driver.entrySizes(SplitHistory.Stores.LIVE.incidents(), "acct-old")).containsOnlyKeys("acct-old/" + decision.getIncidentId());
+        assertThat(driver.history("acct-old").getIncidents()).extracting(i -> i.getPosition()).containsExactly(1L);
+        assertThat(driver.history("acct-old").getRecentReports()).extracting(seen -> seen.getReportId()).containsExactly("r1", "r2");
+    }
+
+    @Test
     void unconfirmedReportsRequestReviewWithPriorityAndNoDecision() throws Exception {
         start(null);
         driver.reports.pipeInput("a", userReport("r1", "a", "p1", Category.SEXTORTION));

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.test.TestRecord;
@@ -101,8 +102,7 @@ class HostileInputTopologyTest {
         for (int i = 0; i < 120; i++) {
             driver.reports.pipeInput(account, bigUserReport("flood-" + i, account, i));
         }
-        AccountState state = driver.driver.<String, AccountState>getKeyValueStore(ClassifierTopology.HISTORY_STORE).get(account);
-        assertThat(StateBudget.size(state)).isLessThanOrEqualTo(StateBudget.MAX_STATE_BYTES);
+        assertEntriesWithinBudget(account);
         assertThat(driver.meters.counter("cse_classifier_trimmed_items", "what", "state").count()).isPositive();
 
         driver.reports.pipeInput(account, Fixtures.hashMatch("confirmed", account, "new-post"));
@@ -132,8 +132,20 @@ class HostileInputTopologyTest {
         int size = StateBudget.size(decision);
         System.out.printf("largest decision: %d bytes encoded (the topic takes %d)%n", size, Topics.MAX_MESSAGE_BYTES);
         assertThat(size).isLessThan(Topics.MAX_MESSAGE_BYTES / 2);
-        AccountState state = driver.driver.<String, AccountState>getKeyValueStore(ClassifierTopology.HISTORY_STORE).get(account);
-        assertThat(StateBudget.size(state)).isLessThanOrEqualTo(StateBudget.MAX_STATE_BYTES);
+        assertEntriesWithinBudget(account);
+    }
+
+    private void assertEntriesWithinBudget(String account) {
+        for (String store : SplitHistory.Stores.LIVE.names()) {
+            Map<String, Integer> sizes = driver.entrySizes(store, account);
+            System.out.printf("%s: %d entries of account %s, largest %d bytes%n", store, sizes.size(), account.substring(0, 8),
+                    sizes.values().stream().mapToInt(Integer::intValue).max().orElse(0));
+            assertThat(sizes.values()).as(store).allMatch(size -> size <= StateBudget.MAX_STATE_BYTES);
+        }
+        assertThat(driver.entrySizes(SplitHistory.Stores.LIVE.summaries(), account)).hasSize(1);
+        // the account's incidents together, as a whole history was
+        assertThat(driver.entrySizes(SplitHistory.Stores.LIVE.incidents(), account).values().stream().mapToInt(Integer::intValue).sum())
+                .isLessThanOrEqualTo(StateBudget.MAX_STATE_BYTES);
     }
 
     /** An unconfirmed report at the item limits: 50 items with long URLs and 4 hashes each, 50 third-party URLs. */

@@ -246,7 +246,7 @@ final class ClassifierBench {
                 state = Policy.newAccount(record.key());
             }
             List<ReportSeen> seen = new ArrayList<>(state.getRecentReports());
-            seen.add(new ReportSeen(record.value().getReportId(), "%064x".formatted(record.value().getReportId().hashCode())));
+            seen.add(new ReportSeen(record.value().getReportId(), "%064x".formatted(record.value().getReportId().hashCode()), null));
             state.setRecentReports(seen.size() > keep ? seen.subList(seen.size() - keep, seen.size()) : seen);
             store.put(record.key(), state);
             context.forward(record);
@@ -276,13 +276,11 @@ final class ClassifierBench {
         drained.put("reports", drain.records());
         drained.put("seconds_from_start", drain.fromStart());
         drained.put("per_second", Math.round(drain.perSecond()));
-        Changelog state = changelog(stack, applicationId + "-" + "account-history-changelog");
-        int stateBytes = (int) (state.records() == 0 ? 0 : state.bytes() / state.records());
-        drained.put("state_records", state.records());
-        drained.put("state_bytes_average", stateBytes);
-        drained.put("state_composition", stateComposition(state, out));
-        out.printf("classifier: drained %,d reports at %,d/s (first commit to last; %.1f s from its start); average history "
-                + "written %,d B%n", reports, drained.get("per_second"), drain.fromStart(), stateBytes);
+        Map<String, Object> stores = stateStores(stack, applicationId, reports, out);
+        int stateBytes = (int) (long) (Long) stores.get("bytes_written_per_input");
+        drained.put("state_stores", stores);
+        out.printf("classifier: drained %,d reports at %,d/s (first commit to last; %.1f s from its start); state written per "
+                + "report %,d B%n", reports, drained.get("per_second"), drain.fromStart(), stateBytes);
         Map<String, Object> ceiling = ceiling(stack, reports, Math.max(stateBytes, 100));
         double ratio = ((Number) drained.get("per_second")).doubleValue() / ((Number) ceiling.get("per_second")).doubleValue();
         out.printf("ceiling: bare Streams read-modify-write, same records, guarantee %s, commit %s ms, %,d B state: %,d/s%n",
@@ -453,7 +451,7 @@ final class ClassifierBench {
                     "actions", actions, "ncmec reports", ncmec);
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("settings", Map.of("reports", reports, "tunables", Bench.tunables()));
-            json.put("burst.state_composition", stateComposition(changelog(stack, applicationId + "-" + "account-history-changelog"), out));
+            json.put("burst.state_stores", stateStores(stack, applicationId, reports, out));
             json.put("burst.produce_seconds", produced);
             json.put("burst.drain_seconds", drained);
             json.put("burst.decisions", decisions);
@@ -527,62 +525,42 @@ final class ClassifierBench {
     }
 
     /**
-     * What the account histories the classifier ended with are made of: for each part, the bytes the
-     * encoded histories lose when that part alone is emptied, summed over the accounts' latest states
-     * (an experiment for where a split of the state would pay; the parts overlap by a few bytes of framing).
+     * What the classifier wrote to its stores and what they hold at the end, per store (the summary, the
+     * incidents, the report ids, the index; see SplitHistory), read from their changelogs:
+     * records and bytes written, entries and bytes held, the largest entry; and the bytes written per
+     * input, the figure the ceiling's state size is set to.
      */
-    private static Map<String, Object> stateComposition(Changelog changelog, PrintStream out) {
-        String topic = changelog.topic();
-        Map<String, byte[]> latest = changelog.latest();
-        var serde = new org.cse.runtime.delivery.SingleObjectSerde<>(AccountState.class, List.of());
-        Map<String, java.util.function.UnaryOperator<AccountState>> parts = new LinkedHashMap<>();
-        parts.put("strikes", s -> AccountState.newBuilder(s).setStrikes(List.of()).build());
-        parts.put("identifiers", s -> AccountState.newBuilder(s).setIdentifiers(List.of()).build());
-        parts.put("recentDecisionIds", s -> AccountState.newBuilder(s).setRecentDecisionIds(List.of()).build());
-        parts.put("recentReports", s -> AccountState.newBuilder(s).setRecentReports(List.of()).build());
-        parts.put("incidents", s -> AccountState.newBuilder(s).setIncidents(List.of()).build());
-        parts.put("incidents.reportIds", s -> incidents(s, i -> i.setReportIds(List.of())));
-        parts.put("incidents.contentKeys", s -> incidents(s, i -> i.setContentKeys(List.of())));
-        parts.put("incidents.content", s -> incidents(s, i -> i.setContent(List.of())));
-        parts.put("incidents.thirdPartyUrls", s -> incidents(s, i -> i.setThirdPartyUrls(List.of())));
-        long total = 0;
-        long largest = 0;
-        long incidents = 0;
-        Map<String, Long> lost = new LinkedHashMap<>();
-        for (byte[] bytes : latest.values()) {
-            if (bytes == null) {
-                continue;
-            }
-            AccountState state = serde.deserializer().deserialize(topic, bytes);
-            long size = serde.serializer().serialize(topic, state).length;
-            total += size;
-            largest = Math.max(largest, size);
-            incidents += state.getIncidents().size();
-            for (var part : parts.entrySet()) {
-                lost.merge(part.getKey(), size - serde.serializer().serialize(topic, part.getValue().apply(state)).length, Long::sum);
-            }
-        }
+    private static Map<String, Object> stateStores(LocalStack stack, String applicationId, long inputs, PrintStream out) {
         Map<String, Object> figures = new LinkedHashMap<>();
-        figures.put("accounts", latest.size());
-        figures.put("bytes_total", total);
-        figures.put("bytes_largest", largest);
-        figures.put("incidents", incidents);
-        long all = Math.max(1, total);
-        lost.forEach((part, bytes) -> figures.put(part + "_share", Math.round(1000.0 * bytes / all) / 1000.0));
-        out.printf("state: %,d accounts, %,d B in all (largest %,d B, %,d incidents); share of the bytes per part: %s%n", latest.size(),
-                total, largest, incidents, lost.entrySet().stream().map(e -> e.getKey() + " " + Math.round(100.0 * e.getValue() / all) + "%")
-                        .collect(java.util.stream.Collectors.joining(", ")));
-        return figures;
-    }
-
-    private static AccountState incidents(AccountState state, java.util.function.Consumer<org.cse.classifier.state.Incident> change) {
-        List<org.cse.classifier.state.Incident> copies = new java.util.ArrayList<>();
-        for (org.cse.classifier.state.Incident incident : state.getIncidents()) {
-            org.cse.classifier.state.Incident copy = org.cse.classifier.state.Incident.newBuilder(incident).build();
-            change.accept(copy);
-            copies.add(copy);
+        long written = 0;
+        long records = 0;
+        for (String store : List.of("account-history", "account-incidents", "account-reports", "account-index")) {
+            Changelog changelog = changelog(stack, applicationId + "-" + store + "-changelog");
+            long held = 0;
+            long largest = 0;
+            long entries = 0;
+            for (byte[] value : changelog.latest().values()) {
+                if (value != null) {
+                    entries++;
+                    held += value.length;
+                    largest = Math.max(largest, value.length);
+                }
+            }
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("records_written", changelog.records());
+            one.put("bytes_written", changelog.bytes());
+            one.put("entries", entries);
+            one.put("bytes_held", held);
+            one.put("largest_entry_bytes", largest);
+            figures.put(store, one);
+            written += changelog.bytes();
+            records += changelog.records();
+            out.printf("store %-18s written %,9d records %,13d B; holds %,8d entries %,12d B (largest %,d B)%n", store,
+                    changelog.records(), changelog.bytes(), entries, held, largest);
         }
-        return AccountState.newBuilder(state).setIncidents(copies).build();
+        figures.put("bytes_written_per_input", inputs == 0 ? 0 : written / inputs);
+        figures.put("records_written_per_input", inputs == 0 ? 0 : Math.round(100.0 * records / inputs) / 100.0);
+        return figures;
     }
 
     /** A changelog read once: the records and bytes of every value written (the state written), and each key's latest value. */
