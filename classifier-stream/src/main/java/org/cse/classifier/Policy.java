@@ -132,8 +132,6 @@ public final class Policy {
             }
         }
         AccountState state = copy(previous, report.getAccountId());
-        state.setRecentReports(bounded(append(state.getRecentReports(), new ReportSeen(report.getReportId(), fingerprint, null)),
-                MAX_RECENT_REPORTS));
         List<String> keys = contentKeys(report);
         List<Incident> incidents = new ArrayList<>(state.getIncidents());
         int index = findIncident(incidents, keys, report.getReportedAt());
@@ -159,6 +157,9 @@ public final class Policy {
             incident = attach(incidents.get(index), report, keys);
             incidents.set(index, incident);
         }
+        // the report's entry names its incident: a decided incident no longer lists the reports that attach to it
+        state.setRecentReports(bounded(append(state.getRecentReports(),
+                new ReportSeen(report.getReportId(), fingerprint, incident.getIncidentId())), MAX_RECENT_REPORTS));
         state.setIncidents(incidents);
 
         List<SpecificRecord> outputs = new ArrayList<>();
@@ -196,10 +197,17 @@ public final class Policy {
         }
         AccountState state = copy(previous, verdict.getAccountId());
         List<Incident> incidents = new ArrayList<>(state.getIncidents());
+        String reportIncident = null;
+        for (ReportSeen seen : state.getRecentReports()) {
+            if (seen.getReportId().equals(verdict.getReportId())) {
+                reportIncident = seen.getIncidentId();
+            }
+        }
         int index = -1;
         for (int i = 0; i < incidents.size(); i++) {
             Incident candidate = incidents.get(i);
-            if (candidate.getIncidentId().equals(verdict.getIncidentId()) || candidate.getReportIds().contains(verdict.getReportId())) {
+            if (candidate.getIncidentId().equals(verdict.getIncidentId()) || candidate.getIncidentId().equals(reportIncident)
+                    || candidate.getReportIds().contains(verdict.getReportId())) {
                 index = i;
                 break;
             }
@@ -566,10 +574,13 @@ public final class Policy {
         report.getThirdPartyUrls().forEach(u -> urls.putIfAbsent(u.getUrl(), u));
         attached.setThirdPartyUrls(bounded(List.copyOf(urls.values()), MAX_URLS_PER_INCIDENT));
         if (!incident.getReportIds().contains(report.getReportId())) {
-            attached.setReportIds(bounded(append(incident.getReportIds(), report.getReportId()), MAX_REPORTS_PER_INCIDENT));
             attached.setReportCount(Math.max(incident.getReportCount(), incident.getReportIds().size()) + 1);
             if (incident.getState() == IncidentState.DECIDED) {
+                // counted; the id stays with the report's own entry (recentReports), not in the decided incident,
+                // which a viral post would otherwise rewrite with its 1,000 latest report ids for every report
                 attached.setAttachedAfterDecision(incident.getAttachedAfterDecision() + 1);
+            } else {
+                attached.setReportIds(bounded(append(incident.getReportIds(), report.getReportId()), MAX_REPORTS_PER_INCIDENT));
             }
         }
         return attached;

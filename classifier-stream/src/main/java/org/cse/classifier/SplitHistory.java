@@ -101,8 +101,8 @@ final class SplitHistory {
     interface Entries {
         byte[] get(String key);
 
-        /** The entries from {@code from} to {@code to} (both included), in key order. */
-        List<KeyValue<String, byte[]>> range(String from, String to);
+        /** At most {@code limit} entries from {@code from} to {@code to} (both included), in key order. */
+        List<KeyValue<String, byte[]>> range(String from, String to, int limit);
 
         void put(String key, byte[] value);
 
@@ -116,8 +116,8 @@ final class SplitHistory {
                 }
 
                 @Override
-                public List<KeyValue<String, byte[]>> range(String from, String to) {
-                    return SplitHistory.range(store, from, to);
+                public List<KeyValue<String, byte[]>> range(String from, String to, int limit) {
+                    return SplitHistory.range(store, from, to, limit);
                 }
 
                 @Override
@@ -140,8 +140,8 @@ final class SplitHistory {
                 }
 
                 @Override
-                public List<KeyValue<String, byte[]>> range(String from, String to) {
-                    return SplitHistory.range(store, from, to);
+                public List<KeyValue<String, byte[]>> range(String from, String to, int limit) {
+                    return SplitHistory.range(store, from, to, limit);
                 }
 
                 @Override
@@ -157,10 +157,12 @@ final class SplitHistory {
         }
     }
 
-    private static List<KeyValue<String, byte[]>> range(ReadOnlyKeyValueStore<String, byte[]> store, String from, String to) {
+    private static List<KeyValue<String, byte[]>> range(ReadOnlyKeyValueStore<String, byte[]> store, String from, String to, int limit) {
         List<KeyValue<String, byte[]>> entries = new ArrayList<>();
         try (var iterator = store.range(from, to)) {
-            iterator.forEachRemaining(entries::add);
+            while (entries.size() < limit && iterator.hasNext()) {
+                entries.add(iterator.next());
+            }
         }
         return entries;
     }
@@ -285,8 +287,8 @@ final class SplitHistory {
     }
 
     /**
-     * For a verdict: the incident it names and the one its report went to; every incident when the
-     * report's entry is gone (as the single-entry layout searched every incident's report ids).
+     * For a verdict: the incident it names, the report's entry and the incident it names; every incident
+     * when the report's entry is gone (as the single-entry layout searched every incident's report ids).
      */
     Loaded forVerdict(String account, Verdict verdict) {
         AccountState summary = summary(account);
@@ -303,7 +305,7 @@ final class SplitHistory {
         } else {
             ids.addAll(order(account).values());
         }
-        return loaded(account, summary, ids, List.of());
+        return loaded(account, summary, ids, seen == null ? List.of() : List.of(seen));
     }
 
     /** For an appeal (rare): the summary and every incident (the appeal names a decision, not an incident). */
@@ -362,7 +364,7 @@ final class SplitHistory {
         }
         for (ReportSeen seen : result.getRecentReports()) {
             if (!known.contains(seen)) {
-                remember(account, ReportSeen.newBuilder(seen).setIncidentId(evaluation.incidentId()).build(), counters);
+                remember(account, seen, counters);
             }
         }
         for (Incident incident : result.getIncidents()) {
@@ -466,7 +468,7 @@ final class SplitHistory {
     private int bound(String account, Counters counters, String current) {
         if (counters.incidents > MAX_INCIDENTS && counters.decided > 0) {
             List<KeyValue<String, byte[]>> decided = index.range(decidedKey(account, counters.decidedFloor),
-                    decidedKey(account, counters.nextPosition));
+                    decidedKey(account, counters.nextPosition), counters.incidents - MAX_INCIDENTS + 1);
             int i = 0;
             for (; i < decided.size() && counters.incidents > MAX_INCIDENTS; i++) {
                 drop(account, text(decided.get(i).value), counters);
@@ -475,15 +477,19 @@ final class SplitHistory {
         }
         int dropped = 0;
         if (counters.incidents > MAX_OPEN_INCIDENTS) {
+            // the oldest ones only: as many as go, the current one it may skip, and the first one kept
             List<KeyValue<String, byte[]>> order = index.range(orderKey(account, counters.orderFloor),
-                    orderKey(account, counters.nextPosition));
+                    orderKey(account, counters.nextPosition), counters.incidents - MAX_OPEN_INCIDENTS + 2);
             long floor = counters.nextPosition;
             for (var entry : order) {
                 String id = text(entry.value).split(" ")[0];
                 if (counters.incidents > MAX_OPEN_INCIDENTS && !id.equals(current) && drop(account, id, counters)) {
                     dropped++;
                 } else {
-                    floor = Math.min(floor, position(entry.key));
+                    floor = Math.min(floor, position(entry.key)); // the oldest one kept
+                    if (counters.incidents <= MAX_OPEN_INCIDENTS) {
+                        break;
+                    }
                 }
             }
             counters.orderFloor = floor;
@@ -584,7 +590,8 @@ final class SplitHistory {
             incident.getReportIds().forEach(id -> incidentOfReport.put(id, incident.getIncidentId()));
         }
         for (ReportSeen seen : state.getRecentReports()) {
-            remember(account, ReportSeen.newBuilder(seen).setIncidentId(incidentOfReport.get(seen.getReportId())).build(), counters);
+            remember(account, seen.getIncidentId() != null ? seen
+                    : ReportSeen.newBuilder(seen).setIncidentId(incidentOfReport.get(seen.getReportId())).build(), counters);
         }
         index.put(account + "/n", counters.format());
         AccountState summary = partial(state, List.of(), List.of());
@@ -623,7 +630,7 @@ final class SplitHistory {
     /** The account's incidents by position, oldest first. */
     private Map<Long, String> order(String account, Counters counters) {
         Map<Long, String> order = new java.util.TreeMap<>();
-        for (var entry : index.range(orderKey(account, counters.orderFloor), orderKey(account, counters.nextPosition))) {
+        for (var entry : index.range(orderKey(account, counters.orderFloor), orderKey(account, counters.nextPosition), Integer.MAX_VALUE)) {
             order.put(position(entry.key), text(entry.value).split(" ")[0]);
         }
         return order;

@@ -62,9 +62,9 @@ class SplitHistoryTest {
                 }
 
                 @Override
-                public List<KeyValue<String, byte[]>> range(String from, String to) {
+                public List<KeyValue<String, byte[]>> range(String from, String to, int limit) {
                     return map.entrySet().stream().filter(e -> e.getKey().compareTo(from) >= 0 && e.getKey().compareTo(to) <= 0)
-                            .sorted(Map.Entry.comparingByKey()).map(e -> KeyValue.pair(e.getKey(), e.getValue())).toList();
+                            .sorted(Map.Entry.comparingByKey()).limit(limit).map(e -> KeyValue.pair(e.getKey(), e.getValue())).toList();
                 }
 
                 @Override
@@ -128,6 +128,26 @@ class SplitHistoryTest {
         if (contents >= 3000) {
             assertThat(whole.getIncidents()).as("incidents kept: the bound was reached").hasSizeGreaterThanOrEqualTo(Policy.MAX_INCIDENTS);
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void reportsAttachingAfterTheDecisionAreCountedAndNamedByTheirOwnEntriesNotListedInTheIncident() {
+        String account = "acct-viral";
+        AccountState state = WHOLE.onReport(null, Fixtures.hashMatch("first", account, "post-1"), T0).state();
+        for (int i = 0; i < 3; i++) {
+            Policy.Evaluation later = WHOLE.onReport(state, Fixtures.hashMatch("later-" + i, account, "post-1"), T0.plusSeconds(i + 1));
+            assertThat(later.outputs()).as("no second decision").isEmpty();
+            state = later.state();
+        }
+        Incident incident = state.getIncidents().get(0);
+        assertThat(incident.getReportIds()).containsExactly("first");
+        assertThat(incident.getReportCount()).isEqualTo(4);
+        assertThat(incident.getAttachedAfterDecision()).isEqualTo(3);
+        assertThat(state.getRecentReports()).extracting(ReportSeen::getIncidentId).containsOnly(incident.getIncidentId());
+        // a verdict naming a later report finds the incident through the report's entry
+        Policy.Evaluation verdict = WHOLE.onVerdict(state, Fixtures.violation("v", account, "later-1", Category.VISUAL_DEPICTION,
+                Intent.MALICIOUS), T0.plusSeconds(10));
+        assertThat(verdict.rejection().reason()).isEqualTo(org.cse.schemas.DeadLetterReason.INCIDENT_ALREADY_DECIDED);
     }
 
     @org.junit.jupiter.api.Test
