@@ -14,10 +14,11 @@
 #                         1,000,000 x 500 B) and the bare Kafka Streams read-modify-write ceiling on BENCH_REPORTS
 #                         reports (default 50,000) with a BENCH_STATE_BYTES state (default 2048).
 #   ./bench.sh classifier BENCH_REPORTS (default 50,000) pre-loaded on cse.reports.v1 (Zipf accounts, shares of
-#                         verified matches and viral duplicates), the classifier's drain rate, the ceiling on the
-#                         same records, classifier.ratio_to_ceiling.
-#   ./bench.sh latency    BENCH_RATE (default 1000) reports/s for BENCH_SECONDS (default 30) to cse.reports.v1:
-#                         p50/p99/p99.9/max from each scheduled send to its decision seen read_committed.
+#                         verified matches and viral duplicates), the classifier's drain rate, what its stores
+#                         were written, the ceiling on the same records, classifier.ratio_to_ceiling.
+#   ./bench.sh latency    BENCH_RATE (default 1000) reports/s for BENCH_SECONDS (default 30, after
+#                         BENCH_WARMUP_SECONDS of warm-up, default 30) to cse.reports.v1: p50/p99/p99.9/max
+#                         from each scheduled send to its decision seen read_committed, p99 per fifth of the run.
 #   ./bench.sh burst      BENCH_REPORTS (default 100,000) reports of one post of one account through the whole
 #                         pipeline: decisions, actions, NCMEC reports, classifier drain time.
 set -euo pipefail
