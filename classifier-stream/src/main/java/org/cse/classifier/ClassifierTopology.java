@@ -375,16 +375,10 @@ public final class ClassifierTopology {
                 return;
             }
             String account = record.key();
+            SplitHistory.Loaded loaded = input.load().apply(history);
+            Policy.Evaluation shadow;
             try {
-                SplitHistory.Loaded loaded = input.load().apply(history);
-                Policy.Evaluation shadow = input.step().apply(outcomes.shadow, loaded.partial(),
-                        identifier -> banned.get(identifier.getHash()) != null);
-                if (shadow.rejection() == null && !shadow.duplicate()) {
-                    history.write(account, loaded, shadow);
-                    decisions(shadow).forEach(decision -> context.forward(new Record<String, Object>(account,
-                            new ShadowDecision(decision), record.timestamp())));
-                }
-                outcomes.compared(input.live(), decisions(shadow));
+                shadow = input.step().apply(outcomes.shadow, loaded.partial(), identifier -> banned.get(identifier.getHash()) != null);
             } catch (RuntimeException e) {
                 if (SchemaRegistryException.isOutage(e)) {
                     throw e; // not the candidate's fault: the task fails and the record is read again
@@ -394,7 +388,16 @@ public final class ClassifierTopology {
                         source == null ? "?" : source.topic(), source == null ? -1 : source.partition(),
                         source == null ? -1 : source.offset(), account, e.getClass().getName());
                 outcomes.shadowFailed(input.inputName(), 1);
+                return;
             }
+            // outside the catch: the write is the same code as the live history's, and a failure in it half-way
+            // must fail the task (the transaction aborts) rather than leave the shadow's entries half-written
+            if (shadow.rejection() == null && !shadow.duplicate()) {
+                history.write(account, loaded, shadow);
+                decisions(shadow).forEach(decision -> context.forward(new Record<String, Object>(account,
+                        new ShadowDecision(decision), record.timestamp())));
+            }
+            outcomes.compared(input.live(), decisions(shadow));
         }
     }
 

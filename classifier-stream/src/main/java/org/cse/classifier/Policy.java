@@ -84,23 +84,27 @@ public final class Policy {
 
     private final PolicyDefinition definition;
     private final Budget budget;
+    /** Whether it bounds the incidents of the history it is given (a whole history) or leaves it to SplitHistory. */
+    private final boolean boundsIncidents;
 
     public Policy(PolicyDefinition definition) {
-        this(definition, StateBudget::fit);
+        this(definition, StateBudget::fit, true);
     }
 
-    private Policy(PolicyDefinition definition, Budget budget) {
+    private Policy(PolicyDefinition definition, Budget budget, boolean boundsIncidents) {
         this.definition = definition;
         this.budget = budget;
+        this.boundsIncidents = boundsIncidents;
     }
 
     /**
      * The same policy for {@link SplitHistory}: it is given only the parts of a history an input needs
      * (the account's summary, the incidents that share its content, the one report id it repeats), so
-     * the whole-history budget does not apply; the split store keeps each entry within its own.
+     * the whole-history budget and the incident bound do not apply to it: SplitHistory applies them to
+     * the account's entries.
      */
     Policy forSplitHistory() {
-        return new Policy(definition, (state, currentIncidentId) -> new StateBudget.Fitted(state, 0));
+        return new Policy(definition, (state, currentIncidentId) -> new StateBudget.Fitted(state, 0), false);
     }
 
     public String version() {
@@ -184,7 +188,9 @@ public final class Policy {
                 outputs.add(reviewRequest(incident, report, now));
             }
         }
-        state.setIncidents(boundIncidents(state.getIncidents()));
+        if (boundsIncidents) {
+            state.setIncidents(boundIncidents(state.getIncidents()));
+        }
         return evaluation(state, outputs, incident.getIncidentId());
     }
 

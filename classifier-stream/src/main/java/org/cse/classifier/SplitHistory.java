@@ -91,10 +91,13 @@ final class SplitHistory {
     /**
      * What an input is evaluated against: {@code partial}, the parts of the history it needs, for the
      * policy (null: the account has no history); {@code summary}, the stored summary (null: none);
-     * {@code sizes}, the encoded size of each incident given.
+     * {@code sizes}, the encoded size of each incident given; {@code report}: the input is a report (the
+     * only input after which the policy bounds an account's incidents).
      */
-    record Loaded(AccountState summary, AccountState partial, Map<String, Integer> sizes) {
-        static final Loaded NONE = new Loaded(null, null, Map.of());
+    record Loaded(AccountState summary, AccountState partial, Map<String, Integer> sizes, boolean report) {
+        static Loaded none(boolean report) {
+            return new Loaded(null, null, Map.of(), report);
+        }
     }
 
     /** One store's entries, read-write in a processor, read-only for a lookup. */
@@ -109,17 +112,7 @@ final class SplitHistory {
         void delete(String key);
 
         static Entries of(KeyValueStore<String, byte[]> store) {
-            return new Entries() {
-                @Override
-                public byte[] get(String key) {
-                    return store.get(key);
-                }
-
-                @Override
-                public List<KeyValue<String, byte[]>> range(String from, String to, int limit) {
-                    return SplitHistory.range(store, from, to, limit);
-                }
-
+            return new ReadOnlyEntries(store) {
                 @Override
                 public void put(String key, byte[] value) {
                     store.put(key, value);
@@ -133,38 +126,42 @@ final class SplitHistory {
         }
 
         static Entries readOnly(ReadOnlyKeyValueStore<String, byte[]> store) {
-            return new Entries() {
-                @Override
-                public byte[] get(String key) {
-                    return store.get(key);
-                }
-
-                @Override
-                public List<KeyValue<String, byte[]>> range(String from, String to, int limit) {
-                    return SplitHistory.range(store, from, to, limit);
-                }
-
-                @Override
-                public void put(String key, byte[] value) {
-                    throw new UnsupportedOperationException("read-only history");
-                }
-
-                @Override
-                public void delete(String key) {
-                    throw new UnsupportedOperationException("read-only history");
-                }
-            };
+            return new ReadOnlyEntries(store);
         }
     }
 
-    private static List<KeyValue<String, byte[]>> range(ReadOnlyKeyValueStore<String, byte[]> store, String from, String to, int limit) {
-        List<KeyValue<String, byte[]>> entries = new ArrayList<>();
-        try (var iterator = store.range(from, to)) {
-            while (entries.size() < limit && iterator.hasNext()) {
-                entries.add(iterator.next());
-            }
+    private static class ReadOnlyEntries implements Entries {
+        private final ReadOnlyKeyValueStore<String, byte[]> store;
+
+        ReadOnlyEntries(ReadOnlyKeyValueStore<String, byte[]> store) {
+            this.store = store;
         }
-        return entries;
+
+        @Override
+        public byte[] get(String key) {
+            return store.get(key);
+        }
+
+        @Override
+        public List<KeyValue<String, byte[]>> range(String from, String to, int limit) {
+            List<KeyValue<String, byte[]>> entries = new ArrayList<>();
+            try (var iterator = store.range(from, to)) {
+                while (entries.size() < limit && iterator.hasNext()) {
+                    entries.add(iterator.next());
+                }
+            }
+            return entries;
+        }
+
+        @Override
+        public void put(String key, byte[] value) {
+            throw new UnsupportedOperationException("read-only history");
+        }
+
+        @Override
+        public void delete(String key) {
+            throw new UnsupportedOperationException("read-only history");
+        }
     }
 
     /**
@@ -276,14 +273,14 @@ final class SplitHistory {
     Loaded forReport(String account, Report report) {
         AccountState summary = summary(account);
         if (summary == null) {
-            return Loaded.NONE;
+            return Loaded.none(true);
         }
         ReportSeen seen = report(account, report.getReportId());
         Set<String> ids = new LinkedHashSet<>();
         for (String key : Policy.contentKeys(report)) {
             ids.addAll(indexed(account, key));
         }
-        return loaded(account, summary, ids, seen == null ? List.of() : List.of(seen));
+        return loaded(account, summary, ids, seen == null ? List.of() : List.of(seen), true);
     }
 
     /**
@@ -293,7 +290,7 @@ final class SplitHistory {
     Loaded forVerdict(String account, Verdict verdict) {
         AccountState summary = summary(account);
         if (summary == null) {
-            return Loaded.NONE;
+            return Loaded.none(false);
         }
         Set<String> ids = new LinkedHashSet<>();
         if (verdict.getIncidentId() != null) {
@@ -305,19 +302,19 @@ final class SplitHistory {
         } else {
             ids.addAll(order(account).values());
         }
-        return loaded(account, summary, ids, seen == null ? List.of() : List.of(seen));
+        return loaded(account, summary, ids, seen == null ? List.of() : List.of(seen), false);
     }
 
     /** For an appeal (rare): the summary and every incident (the appeal names a decision, not an incident). */
     Loaded forAppeal(String account) {
         AccountState summary = summary(account);
-        return summary == null ? Loaded.NONE : loaded(account, summary, order(account).values(), List.of());
+        return summary == null ? Loaded.none(false) : loaded(account, summary, order(account).values(), List.of(), false);
     }
 
     /** For an account event: the summary alone. */
     Loaded forAccountEvent(String account) {
         AccountState summary = summary(account);
-        return summary == null ? Loaded.NONE : new Loaded(summary, partial(summary, List.of(), List.of()), Map.of());
+        return summary == null ? Loaded.none(false) : new Loaded(summary, partial(summary, List.of(), List.of()), Map.of(), false);
     }
 
     /** The whole history of an account as one AccountState (for the lookup API and tests), or null. */
@@ -339,7 +336,7 @@ final class SplitHistory {
                 recent.add(seen);
             }
         }
-        return loaded(account, summary, order(account).values(), recent).partial();
+        return loaded(account, summary, order(account).values(), recent, false).partial();
     }
 
     // ---------------------------------------------------------------- writing back
@@ -393,7 +390,7 @@ final class SplitHistory {
         for (Incident gone : before.values()) {
             drop(account, gone, loaded.sizes().getOrDefault(gone.getIncidentId(), 0), counters);
         }
-        int dropped = bound(account, counters, evaluation.incidentId());
+        int dropped = loaded.report() ? bound(account, counters, evaluation.incidentId()) : 0;
         if (counters.bytes > MAX_INCIDENT_BYTES) {
             Fit fit = fitAccount(account, counters, evaluation.incidentId());
             trimmed += fit.trimmed();
@@ -515,7 +512,7 @@ final class SplitHistory {
         }
         for (String id : ids) {
             if (counters.bytes > MAX_INCIDENT_BYTES && !id.equals(current) && isDecided(account, id) && drop(account, id, counters)) {
-                trimmed++;
+                dropped++;
             }
         }
         // 4. details of other open incidents, 5. other open incidents, 6. the current one's details
@@ -584,6 +581,8 @@ final class SplitHistory {
         Counters counters = new Counters();
         Map<String, String> incidentOfReport = new HashMap<>();
         for (Incident incident : state.getIncidents()) {
+            // histories written before incident ids named the opening report can hold one id twice: the later one stays
+            drop(account, incident.getIncidentId(), counters);
             Incident placed = Policy.copyOf(incident);
             placed.setPosition(counters.nextPosition++);
             put(account, null, 0, placed, encode(placed), counters);
@@ -613,7 +612,8 @@ final class SplitHistory {
     }
 
     /** The summary with the stored incidents of these ids, in the order they opened (the order the policy searches). */
-    private Loaded loaded(String account, AccountState summary, java.util.Collection<String> ids, List<ReportSeen> seen) {
+    private Loaded loaded(String account, AccountState summary, java.util.Collection<String> ids, List<ReportSeen> seen,
+                          boolean report) {
         Map<String, Integer> sizes = new HashMap<>();
         List<Incident> found = new ArrayList<>();
         for (String id : ids) {
@@ -624,7 +624,7 @@ final class SplitHistory {
             }
         }
         found.sort(java.util.Comparator.comparingLong(Incident::getPosition));
-        return new Loaded(summary, partial(summary, found, seen), sizes);
+        return new Loaded(summary, partial(summary, found, seen), sizes, report);
     }
 
     /** The account's incidents by position, oldest first. */

@@ -130,6 +130,74 @@ class SplitHistoryTest {
         }
     }
 
+    /** One account through both layouts: every answer compared. */
+    private static final class Twin {
+        final String account;
+        final SplitHistory split = new Memory().history();
+        AccountState whole;
+
+        Twin(String account) {
+            this.account = account;
+        }
+
+        Policy.Evaluation take(Object input, Instant now) {
+            Policy.Evaluation expected = evaluate(WHOLE, whole, input, now);
+            SplitHistory.Loaded loaded = load(split, account, input);
+            Policy.Evaluation actual = evaluate(SPLIT, loaded.partial(), input, now);
+            String where = input.getClass().getSimpleName() + " at " + now;
+            assertThat(actual.rejection()).as(where).isEqualTo(expected.rejection());
+            assertThat(actual.duplicate()).as(where).isEqualTo(expected.duplicate());
+            assertThat(actual.outputs()).as(where).isEqualTo(expected.outputs());
+            if (expected.rejection() == null && !expected.duplicate()) {
+                whole = expected.state();
+                split.write(account, loaded, actual);
+            }
+            return expected;
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void anIncidentDecidedByAVerdictPastTheBoundStaysUntilTheNextReportAsInAWholeHistory() {
+        Twin twin = new Twin("acct-busy");
+        for (int i = 0; i < Policy.MAX_INCIDENTS + 5; i++) {
+            twin.take(Fixtures.userReport("r" + i, twin.account, "post-" + i, Category.SEXUALIZED_COMMENTARY), T0.plusSeconds(i));
+        }
+        Decision decision = (Decision) twin.take(Fixtures.violation("v", twin.account, "r3", Category.VISUAL_DEPICTION,
+                Intent.NO_MALICIOUS_INTENT), T0.plusSeconds(300)).outputs().get(0);
+        // before any report: the decided incident is still there for an appeal, a second verdict and its content
+        twin.take(Fixtures.appeal("ap", twin.account, decision.getDecisionId(), AppealStatus.FILED), T0.plusSeconds(301));
+        twin.take(Fixtures.violation("v2", twin.account, "r3", Category.VISUAL_DEPICTION, Intent.MALICIOUS), T0.plusSeconds(302));
+        Policy.Evaluation match = twin.take(Fixtures.hashMatch("m", twin.account, "post-3"), T0.plusSeconds(303));
+        assertThat(match.outputs()).as("attaches to the decided incident: no second decision").isEmpty();
+        // that report bounded the incidents: the decided one went, as in the whole history
+        assertSameHistory("after the report", twin.split.full(twin.account), twin.whole);
+        assertThat(twin.whole.getIncidents()).extracting(Incident::getIncidentId).doesNotContain(decision.getIncidentId());
+    }
+
+    @org.junit.jupiter.api.Test
+    void anOldHistoryHoldingOneIncidentIdTwiceKeepsTheLaterOneWithNothingLeftOfTheEarlier() {
+        // incident ids were account + content key before they named the opening report: one content reported
+        // again outside the incident window gave a second incident of the same id
+        AccountState first = WHOLE.onReport(null, Fixtures.userReport("r1", "acct-old", "post-1", Category.SEXTORTION), T0).state();
+        Incident earlier = Incident.newBuilder(first.getIncidents().get(0)).setIncidentId("inc-same").build();
+        Incident later = Incident.newBuilder(earlier).setContentKeys(List.of("content:post-2")).setReportIds(List.of("r2")).build();
+        AccountState legacy = AccountState.newBuilder(first).setIncidents(List.of(earlier, later)).build();
+        Memory memory = new Memory();
+        memory.store("summaries").put("acct-old", SERDE.serializer().serialize("t", legacy));
+        SplitHistory split = memory.history();
+
+        Report report = Fixtures.userReport("r3", "acct-old", "post-2", Category.SEXTORTION);
+        SplitHistory.Loaded loaded = split.forReport("acct-old", report);
+        assertThat(loaded.partial().getIncidents()).extracting(Incident::getReportIds).containsExactly(List.of("r2"));
+        split.write("acct-old", loaded, SPLIT.onReport(loaded.partial(), report, T0.plusSeconds(5)));
+
+        AccountState history = split.full("acct-old");
+        assertThat(history.getIncidents()).extracting(Incident::getReportIds).containsExactly(List.of("r2", "r3"));
+        assertThat(memory.store("index").keySet()).filteredOn(key -> key.contains("/o/")).hasSize(1);
+        assertThat(memory.store("index").keySet()).filteredOn(key -> key.contains("/k/")).containsExactly("acct-old/k/content:post-2");
+        assertThat(new String(memory.store("index").get("acct-old/n"))).startsWith("3 1 0 ");
+    }
+
     @org.junit.jupiter.api.Test
     void reportsAttachingAfterTheDecisionAreCountedAndNamedByTheirOwnEntriesNotListedInTheIncident() {
         String account = "acct-viral";
