@@ -60,7 +60,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClassifierTopology {
     private static final Logger LOG = LoggerFactory.getLogger(ClassifierTopology.class);
-    public static final String HISTORY_STORE = "account-history";
+    public static final String HISTORY_STORE = SplitHistory.Stores.LIVE.summaries();
     public static final String BANNED_STORE = "banned-identifiers";
 
     private ClassifierTopology() {
@@ -72,14 +72,9 @@ public final class ClassifierTopology {
     public static Topology buildTopology(SchemaRegistry registry, Policy live, Policy shadow, MeterRegistry metrics) {
         StreamsBuilder builder = new StreamsBuilder();
         AccountStateSerde stateSerde = new AccountStateSerde(registry);
-        // cached: an account's counters, summary and busy incident are written several times within one commit
-        // interval (a viral burst writes the same few keys for every report); the cache folds them into one
-        // changelog record and one RocksDB write per commit
-        SplitHistory.Stores.LIVE.names().forEach(name -> builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.ByteArray()).withCachingEnabled()));
+        addHistoryStores(builder, SplitHistory.Stores.LIVE);
         if (shadow != null) {
-            SplitHistory.Stores.SHADOW.names().forEach(name -> builder.addStateStore(Stores.keyValueStoreBuilder(
-                    Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.ByteArray()).withCachingEnabled()));
+            addHistoryStores(builder, SplitHistory.Stores.SHADOW);
         }
         Serde<BannedIdentifier> bannedSerde = Topics.BANNED_IDENTIFIERS.valueSerde(registry);
         builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BANNED_STORE), Serdes.String(), bannedSerde)
@@ -125,6 +120,16 @@ public final class ClassifierTopology {
                 .map((account, value) -> KeyValue.pair(((Rejected) value).key(), ((Rejected) value).value()), Named.as("as-dead-letter"))
                 .to(Topics.CLASSIFIER_DLQ.name(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("dead-letters-sink"));
         return builder.build();
+    }
+
+    /**
+     * One policy's history stores, cached: an account's counters, summary and busy incident are written
+     * several times within one commit interval (a viral burst writes the same few keys for every report);
+     * the cache folds them into one changelog record and one RocksDB write per commit.
+     */
+    private static void addHistoryStores(StreamsBuilder builder, SplitHistory.Stores stores) {
+        stores.names().forEach(name -> builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name),
+                Serdes.String(), Serdes.ByteArray()).withCachingEnabled()));
     }
 
     /**

@@ -605,9 +605,17 @@ public final class Policy {
      * cost per report): the policy sets new parts on the copy, never changes one in place.
      */
     static Incident copyOf(Incident incident) {
-        Incident copy = new Incident();
-        for (int field = 0; field < Incident.SCHEMA$.getFields().size(); field++) {
-            copy.put(field, incident.get(field));
+        return shallow(incident, new Incident());
+    }
+
+    /** A new history sharing the given one's parts (see {@link #copyOf(Incident)}). */
+    static AccountState copyOf(AccountState state) {
+        return shallow(state, new AccountState());
+    }
+
+    private static <T extends org.apache.avro.specific.SpecificRecordBase> T shallow(T record, T copy) {
+        for (int field = 0; field < record.getSchema().getFields().size(); field++) {
+            copy.put(field, record.get(field));
         }
         return copy;
     }
@@ -621,14 +629,7 @@ public final class Policy {
      * it was given (PolicyPurityTest).
      */
     private static AccountState copy(AccountState previous, String accountId) {
-        if (previous == null) {
-            return newAccount(accountId);
-        }
-        AccountState copy = new AccountState();
-        for (int field = 0; field < AccountState.SCHEMA$.getFields().size(); field++) {
-            copy.put(field, previous.get(field));
-        }
-        return copy;
+        return previous == null ? newAccount(accountId) : copyOf(previous);
     }
 
     private Evaluation evaluation(AccountState state, List<SpecificRecord> outputs) {

@@ -602,10 +602,7 @@ final class SplitHistory {
 
     /** A shallow copy of {@code state} with these incidents and report ids (the policy never changes a part in place). */
     private static AccountState partial(AccountState state, List<Incident> incidents, List<ReportSeen> recentReports) {
-        AccountState copy = new AccountState();
-        for (int field = 0; field < AccountState.SCHEMA$.getFields().size(); field++) {
-            copy.put(field, state.get(field));
-        }
+        AccountState copy = Policy.copyOf(state);
         copy.setIncidents(incidents);
         copy.setRecentReports(recentReports);
         return copy;
