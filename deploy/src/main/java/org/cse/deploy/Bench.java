@@ -223,6 +223,22 @@ public final class Bench {
     }
 
     /** Writes a result as JSON to {@code bench/results/<mode>-<time>.json} (or {@code BENCH_RESULTS}); returns the file. */
+    /**
+     * The command that produced a result: the bench's variables and the tunables set in its environment, then
+     * {@code ./bench.sh <mode>} (JVM options given through MAVEN_OPTS are not recorded).
+     */
+    static String command(String mode) {
+        Map<String, String> set = new java.util.TreeMap<>(tunables());
+        System.getenv().forEach((name, value) -> {
+            if (name.startsWith("BENCH_") && !name.equals("BENCH_MODE")) {
+                set.put(name, value);
+            }
+        });
+        StringBuilder command = new StringBuilder();
+        set.forEach((name, value) -> command.append(name).append('=').append(value).append(' '));
+        return command.append("./bench.sh ").append(mode).toString();
+    }
+
     static java.nio.file.Path write(String mode, Map<String, Object> json) throws IOException {
         java.nio.file.Path root = java.nio.file.Path.of("").toAbsolutePath();
         while (root.getParent() != null && !java.nio.file.Files.exists(root.resolve("bench.sh"))) {
@@ -232,8 +248,11 @@ public final class Bench {
                 : root.resolve("bench/results");
         java.nio.file.Files.createDirectories(folder);
         java.nio.file.Path file = folder.resolve(mode + "-" + Instant.now().toString().replace(':', '-').substring(0, 19) + ".json");
+        Map<String, Object> recorded = new java.util.LinkedHashMap<>();
+        recorded.put("command", command(mode));
+        recorded.putAll(json);
         java.nio.file.Files.writeString(file, new com.fasterxml.jackson.databind.ObjectMapper()
-                .writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
+                .writerWithDefaultPrettyPrinter().writeValueAsString(recorded) + "\n");
         return file.toAbsolutePath().normalize();
     }
 
