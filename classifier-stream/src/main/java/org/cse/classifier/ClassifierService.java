@@ -52,7 +52,7 @@ public final class ClassifierService implements Service {
     /**
      * The history stores' cache unless {@code KAFKA_STATESTORE_CACHE_MAX_BYTES} says otherwise. At Streams'
      * 10 MB default the cache was full and every eviction flushed the dirty entries of a store: on 50,000 reports
-     * the summaries' changelog took 20,700 writes (97 MB); at 64 MiB, 8,000 (12.5 MB) (README, Benchmarks).
+     * the summaries' changelog took 20,700 writes (97 MB); at 64 MiB, 7,847 (12.0 MB) (README, Benchmarks).
      */
     public static final long CACHE_MAX_BYTES = 64L * 1024 * 1024;
 

@@ -465,7 +465,7 @@ final class SplitHistory {
      */
     private int bound(String account, Counters counters, String current) {
         if (counters.incidents > MAX_INCIDENTS && counters.decided > 0) {
-            List<KeyValue<String, byte[]>> decided = first(position -> decidedKey(account, position), counters.decidedFloor,
+            List<KeyValue<String, byte[]>> decided = first(index, position -> decidedKey(account, position), counters.decidedFloor,
                     counters.nextPosition, counters.incidents - MAX_INCIDENTS + 1);
             int i = 0;
             for (; i < decided.size() && counters.incidents > MAX_INCIDENTS; i++) {
@@ -476,7 +476,7 @@ final class SplitHistory {
         int dropped = 0;
         if (counters.incidents > MAX_OPEN_INCIDENTS) {
             // the oldest ones only: as many as go, the current one it may skip, and the first one kept
-            List<KeyValue<String, byte[]>> order = first(position -> orderKey(account, position), counters.orderFloor,
+            List<KeyValue<String, byte[]>> order = first(index, position -> orderKey(account, position), counters.orderFloor,
                     counters.nextPosition, counters.incidents - MAX_OPEN_INCIDENTS + 2);
             long floor = counters.nextPosition;
             for (var entry : order) {
@@ -631,11 +631,17 @@ final class SplitHistory {
      * covers before the first is returned, and a busy account's decided or order range holds hundreds of
      * keys where a bound needs one or two (that copy was a tenth of the classifier's time).
      */
-    private List<KeyValue<String, byte[]>> first(LongFunction<String> key, long floor, long end, int limit) {
+    static List<KeyValue<String, byte[]>> first(Entries store, LongFunction<String> key, long floor, long end, int limit) {
         List<KeyValue<String, byte[]>> found = new ArrayList<>();
         long width = Math.max(8, 2L * limit);
-        for (long from = floor; from <= end && found.size() < limit; from += width, width *= 2) {
-            found.addAll(index.range(key.apply(from), key.apply(Math.min(end, from + width - 1)), limit - found.size()));
+        for (long from = floor; from <= end && found.size() < limit; ) {
+            long to = end - from < width ? end : from + width - 1;
+            found.addAll(store.range(key.apply(from), key.apply(to), limit - found.size()));
+            if (to == end) {
+                break;
+            }
+            from = to + 1;
+            width = Math.min(width, Long.MAX_VALUE / 2) * 2;
         }
         return found;
     }

@@ -23,6 +23,7 @@ import org.cse.events.Intent;
 import org.cse.events.Report;
 import org.cse.events.Verdict;
 import org.cse.schemas.registry.InMemorySchemaRegistry;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -53,7 +54,7 @@ class SplitHistoryTest {
             return stores.computeIfAbsent(name, n -> new HashMap<>());
         }
 
-        private SplitHistory.Entries entries(String name) {
+        SplitHistory.Entries entries(String name) {
             Map<String, byte[]> map = store(name);
             return new SplitHistory.Entries() {
                 @Override
@@ -78,6 +79,44 @@ class SplitHistoryTest {
                 }
             };
         }
+    }
+
+    /**
+     * The bound reads the first entries of a range in widening windows of positions; it must find what one
+     * read of the whole range finds: entries on both sides of every window edge, sparse and dense ranges,
+     * empty and inverted ones, and a range reaching the largest position (where a doubling width overflows).
+     */
+    @Test
+    void windowedReadsFindWhatOneRangeFinds() {
+        Memory memory = new Memory();
+        Map<String, byte[]> map = memory.store("index");
+        SplitHistory.Entries index = memory.entries("index");
+        java.util.function.LongFunction<String> key = position -> "a/d/" + "%019d".formatted(position);
+        Random random = new Random(7);
+        for (int round = 0; round < 2000; round++) {
+            map.clear();
+            int limit = random.nextInt(6);
+            long floor = 1 + random.nextInt(200);
+            long width = Math.max(8, 2L * limit);
+            long end = floor - 2 + random.nextInt(400);
+            // around the first window edges, and elsewhere at random
+            for (long edge : new long[] {floor + width - 1, floor + width, floor + 3 * width - 1, floor + 3 * width}) {
+                if (random.nextBoolean()) {
+                    map.put(key.apply(edge), new byte[] {1});
+                }
+            }
+            int others = random.nextInt(5) == 0 ? 300 : random.nextInt(4);
+            for (int i = 0; i < others; i++) {
+                map.put(key.apply(1 + random.nextInt(600)), new byte[] {2});
+            }
+            List<String> expected = index.range(key.apply(floor), key.apply(end), limit).stream().map(e -> e.key).toList();
+            assertThat(SplitHistory.first(index, key, floor, end, limit).stream().map(e -> e.key).toList())
+                    .as("floor %d, end %d, limit %d, %s", floor, end, limit, map.keySet()).isEqualTo(expected);
+        }
+        map.clear();
+        map.put(key.apply(Long.MAX_VALUE - 1), new byte[] {3});
+        assertThat(SplitHistory.first(index, key, 1, Long.MAX_VALUE, 1)).hasSize(1);
+        assertThat(SplitHistory.first(index, key, 1, Long.MAX_VALUE, 2)).hasSize(1);
     }
 
     @ParameterizedTest(name = "seed {0}, {1} distinct contents, single-entry layout until step {2}")

@@ -222,7 +222,6 @@ public final class Bench {
                 "max_heap_mib", Runtime.getRuntime().maxMemory() >> 20);
     }
 
-    /** Writes a result as JSON to {@code bench/results/<mode>-<time>.json} (or {@code BENCH_RESULTS}); returns the file. */
     /**
      * The command that produced a result: the bench's variables and the tunables set in its environment, then
      * {@code ./bench.sh <mode>} (JVM options given through MAVEN_OPTS are not recorded).
@@ -239,6 +238,10 @@ public final class Bench {
         return command.append("./bench.sh ").append(mode).toString();
     }
 
+    /**
+     * Writes a result as JSON to {@code bench/results/<mode>-<time>.json} (or {@code BENCH_RESULTS}), its
+     * {@link #command} first; returns the file.
+     */
     static java.nio.file.Path write(String mode, Map<String, Object> json) throws IOException {
         java.nio.file.Path root = java.nio.file.Path.of("").toAbsolutePath();
         while (root.getParent() != null && !java.nio.file.Files.exists(root.resolve("bench.sh"))) {

@@ -34,6 +34,7 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
@@ -67,11 +68,12 @@ import org.cse.schemas.Topics;
  *   guarantee, commit interval, input serde and state encoding);</li>
  *   <li>{@code classifier}: reports pre-loaded on {@code cse.reports.v1}, the classifier's drain rate, then
  *   the ceiling on the same records with the state bytes the classifier wrote per report (all its stores),
- *   and their ratio;</li>
+ *   and their ratio, after warm-up passes of both (reported as the cold figures);</li>
  *   <li>{@code latency}: a fixed offered rate produced to {@code cse.reports.v1}, each report timed from its
  *   scheduled send time to its decision seen by a {@code read_committed} consumer;</li>
  *   <li>{@code burst}: reports of one post of one account produced as fast as the producer can, through the
- *   whole pipeline: decisions, actions and NCMEC reports it produced and the classifier's drain time.</li>
+ *   whole pipeline: decisions, actions and NCMEC reports it produced and the classifier's drain time, after
+ *   a warm-up burst of another account's post (reported as the cold figures).</li>
  * </ul>
  * Prints a table, writes JSON to {@code bench/results/}; asserts nothing.
  */
@@ -201,6 +203,7 @@ final class ClassifierBench {
         Properties props = kafka.streams("bench-ceiling", applicationId, Files.createTempDirectory("bench-ceiling").toString(),
                 Topics.CLASSIFIER_DLQ.name(), ClassifierService.COMMIT_INTERVAL);
         props.putAll(stack.clientConfig()); // the super user: the bench's own topics and group
+        props.putIfAbsent(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.toString(ClassifierService.CACHE_MAX_BYTES));
         Serde<Report> reportSerde = Topics.REPORTS.valueSerde(stack.registryClient());
         int keep = Math.max(1, stateBytes / 86); // a ReportSeen (report id, 64-hex fingerprint) is ~86 bytes encoded
         StreamsBuilder builder = new StreamsBuilder();
@@ -218,7 +221,7 @@ final class ClassifierBench {
             figures.put("reports", drain.records());
             figures.put("seconds_from_start", drain.fromStart());
             figures.put("per_second", Math.round(drain.perSecond()));
-            figures.put("stream_thread_cpu_us_per_report", Math.round(cpu / 1000.0 / reports * 10) / 10.0);
+            figures.put("stream_thread_cpu_us_per_report", cpuPerReport(cpu, reports));
             figures.put("state_bytes", stateBytes);
             figures.put("guarantee", props.getProperty("processing.guarantee"));
             figures.put("commit_interval_ms", props.getProperty("commit.interval.ms"));
@@ -267,6 +270,9 @@ final class ClassifierBench {
     private static Map<String, Object> classifier(LocalStack stack, PrintStream out) throws Exception {
         int reports = integer("BENCH_REPORTS", 50_000);
         int warmups = integer("BENCH_WARMUP_PASSES", 1);
+        if (warmups < 0) {
+            throw new IllegalArgumentException("BENCH_WARMUP_PASSES must be 0 or more, not " + warmups);
+        }
         Workload workload = Workload.fromEnvironment(reports);
         Map<String, Object> load = workload.preload(stack);
         out.printf("%npre-loaded %,d reports on %s in %.1f s (%s)%n", reports, Topics.REPORTS.name(), load.get("seconds"),
@@ -279,7 +285,7 @@ final class ClassifierBench {
             Map<String, Object> ceiling = ceiling(stack, suffix, reports, Math.max(stateBytes, 100));
             double ratio = ((Number) drained.get("per_second")).doubleValue() / ((Number) ceiling.get("per_second")).doubleValue();
             out.printf("%s ceiling: bare Streams read-modify-write, same records, guarantee %s, commit %s ms, %,d B state: %,d/s; "
-                    + "Streams thread CPU %.1f µs per report%n", pass < warmups ? "warm-up" : "measured", ceiling.get("guarantee"),
+                    + "Streams thread CPU %s µs per report%n", pass < warmups ? "warm-up" : "measured", ceiling.get("guarantee"),
                     ceiling.get("commit_interval_ms"), stateBytes, ceiling.get("per_second"), ceiling.get("stream_thread_cpu_us_per_report"));
             if (pass < warmups) {
                 out.printf("warm-up ratio %.2f%n", ratio);
@@ -321,11 +327,11 @@ final class ClassifierBench {
         drained.put("reports", drain.records());
         drained.put("seconds_from_start", drain.fromStart());
         drained.put("per_second", Math.round(drain.perSecond()));
-        drained.put("stream_thread_cpu_us_per_report", Math.round(cpu / 1000.0 / reports * 10) / 10.0);
+        drained.put("stream_thread_cpu_us_per_report", cpuPerReport(cpu, reports));
         Map<String, Object> stores = stateStores(stack, applicationId, reports, out);
         drained.put("state_stores", stores);
         out.printf("%s classifier: drained %,d reports at %,d/s (first commit to last; %.1f s from its start); Streams thread CPU "
-                + "%.1f µs per report; state written per report %,d B%n", label, reports, drained.get("per_second"), drain.fromStart(),
+                + "%s µs per report; state written per report %,d B%n", label, reports, drained.get("per_second"), drain.fromStart(),
                 drained.get("stream_thread_cpu_us_per_report"), stores.get("bytes_written_per_input"));
         return drained;
     }
@@ -481,6 +487,9 @@ final class ClassifierBench {
     private static Map<String, Object> burst(LocalStack stack, PrintStream out) throws Exception {
         int reports = integer("BENCH_REPORTS", 100_000);
         int warmup = integer("BENCH_WARMUP_REPORTS", 50_000);
+        if (warmup < 0) {
+            throw new IllegalArgumentException("BENCH_WARMUP_REPORTS must be 0 or more, not " + warmup);
+        }
         try (LocalPipeline pipeline = LocalPipeline.start(stack, Duration.ofMinutes(2), Bench.tunables())) {
             String applicationId = pipeline.environment("classifier").get("CLASSIFIER_APPLICATION_ID");
             Map<String, Object> json = new LinkedHashMap<>();
@@ -543,17 +552,24 @@ final class ClassifierBench {
     /**
      * CPU time the Streams threads of an application have used so far (threads named after its client id, which
      * is its application id), in ns: the cost per report on a shared machine, where rates move 15-30% between
-     * identical runs.
+     * identical runs. -1 if none was found (a KAFKA_CLIENT_ID renamed them) or the JVM does not measure thread CPU.
      */
     private static long streamThreadCpuNanos(String applicationId) {
         java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
-        long total = 0;
+        long total = -1;
         for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
-            if (info != null && info.getThreadName().startsWith(applicationId + "-StreamThread-")) {
-                total += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
+            long cpu = info == null || !info.getThreadName().startsWith(applicationId + "-StreamThread-") ? -1
+                    : threads.getThreadCpuTime(info.getThreadId());
+            if (cpu >= 0) {
+                total = Math.max(total, 0) + cpu;
             }
         }
         return total;
+    }
+
+    /** Microseconds of CPU per report, one decimal; null when the CPU was not measured. */
+    private static Double cpuPerReport(long nanos, int reports) {
+        return nanos < 0 ? null : Math.round(nanos / 1000.0 / reports * 10) / 10.0;
     }
 
     /** The classifier's environment with an application id of its own (a fresh group, reading from the start). */
