@@ -61,6 +61,8 @@ import org.slf4j.LoggerFactory;
 public final class ClassifierTopology {
     private static final Logger LOG = LoggerFactory.getLogger(ClassifierTopology.class);
     public static final String HISTORY_STORE = SplitHistory.Stores.LIVE.summaries();
+    /** The live policy's four history stores (summaries, incidents, report ids, index), for tools that read their changelogs. */
+    public static final List<String> HISTORY_STORES = SplitHistory.Stores.LIVE.names();
     public static final String BANNED_STORE = "banned-identifiers";
 
     private ClassifierTopology() {

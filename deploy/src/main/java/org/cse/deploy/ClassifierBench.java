@@ -45,6 +45,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.cse.classifier.ClassifierConfig;
 import org.cse.classifier.ClassifierService;
+import org.cse.classifier.ClassifierTopology;
 import org.cse.classifier.Policy;
 import org.cse.classifier.state.AccountState;
 import org.cse.classifier.state.ReportSeen;
@@ -643,7 +644,7 @@ final class ClassifierBench {
         Map<String, Object> figures = new LinkedHashMap<>();
         long written = 0;
         long records = 0;
-        for (String store : List.of("account-history", "account-incidents", "account-reports", "account-index")) {
+        for (String store : ClassifierTopology.HISTORY_STORES) {
             Changelog changelog = changelog(stack, applicationId + "-" + store + "-changelog");
             long held = 0;
             long largest = 0;
