@@ -497,7 +497,7 @@ public final class ClassifierTopology {
                 outcomes.duplicate(inputName);
                 LOG.info("{} at {}-{}@{} repeats one already taken: ignored", inputName, source.topic(), source.partition(), source.offset());
             } else {
-                int trimmed = live.trimmed() + history.write(account, loaded, live);
+                int trimmed = history.write(account, loaded, live); // the split policy trims nothing itself: the history does
                 if (trimmed > 0) {
                     outcomes.trimmed("state", trimmed);
                     LOG.warn("history of account {} trimmed by {} item(s) to stay within its size budget", account, trimmed);

@@ -76,25 +76,20 @@ public final class Policy {
     /** Why an input is refused: it goes to the dead-letter topic with these. */
     public record Rejection(DeadLetterReason reason, String detail) {}
 
-    /** Keeps a history within its size budget; returns it and how many items went. */
-    @FunctionalInterface
-    interface Budget {
-        StateBudget.Fitted fit(AccountState state, String currentIncidentId);
-    }
-
     private final PolicyDefinition definition;
-    private final Budget budget;
-    /** Whether it bounds the incidents of the history it is given (a whole history) or leaves it to SplitHistory. */
-    private final boolean boundsIncidents;
+    /**
+     * Whether it is given a whole history, which it keeps within the size budget and whose incidents it
+     * bounds, or the parts SplitHistory loads, which applies both to the account's entries.
+     */
+    private final boolean wholeHistory;
 
     public Policy(PolicyDefinition definition) {
-        this(definition, StateBudget::fit, true);
+        this(definition, true);
     }
 
-    private Policy(PolicyDefinition definition, Budget budget, boolean boundsIncidents) {
+    private Policy(PolicyDefinition definition, boolean wholeHistory) {
         this.definition = definition;
-        this.budget = budget;
-        this.boundsIncidents = boundsIncidents;
+        this.wholeHistory = wholeHistory;
     }
 
     /**
@@ -104,7 +99,7 @@ public final class Policy {
      * the account's entries.
      */
     Policy forSplitHistory() {
-        return new Policy(definition, (state, currentIncidentId) -> new StateBudget.Fitted(state, 0), false);
+        return new Policy(definition, false);
     }
 
     public String version() {
@@ -188,7 +183,7 @@ public final class Policy {
                 outputs.add(reviewRequest(incident, report, now));
             }
         }
-        if (boundsIncidents) {
+        if (wholeHistory) {
             state.setIncidents(boundIncidents(state.getIncidents()));
         }
         return evaluation(state, outputs, incident.getIncidentId());
@@ -638,7 +633,10 @@ public final class Policy {
 
     /** Within the size budget; {@code currentIncidentId}: the incident the input is about, never trimmed away. */
     private Evaluation evaluation(AccountState state, List<SpecificRecord> outputs, String currentIncidentId) {
-        StateBudget.Fitted fitted = budget.fit(state, currentIncidentId);
+        if (!wholeHistory) {
+            return new Evaluation(state, outputs, null, 0, false, currentIncidentId);
+        }
+        StateBudget.Fitted fitted = StateBudget.fit(state, currentIncidentId);
         return new Evaluation(fitted.state(), outputs, null, fitted.trimmed(), false, currentIncidentId);
     }
 
