@@ -266,7 +266,7 @@ final class ClassifierBench {
      * The classifier's drain and the ceiling's on the same pre-loaded reports. With BENCH_WARMUP_PASSES (default 1),
      * each first drains them that many times under application ids of its own, so that both are measured with
      * the same JVM warmed up (the compiler, not the bench, was a quarter of the machine during a cold drain);
-     * the first pass's figures are kept as the cold ones.
+     * the warm-up passes' figures are kept as the cold ones.
      */
     private static Map<String, Object> classifier(LocalStack stack, PrintStream out) throws Exception {
         int reports = integer("BENCH_REPORTS", 50_000);
@@ -279,33 +279,38 @@ final class ClassifierBench {
         out.printf("%npre-loaded %,d reports on %s in %.1f s (%s)%n", reports, Topics.REPORTS.name(), load.get("seconds"),
                 workload.describe());
         List<Map<String, Object>> cold = new ArrayList<>();
-        for (int pass = 0; pass <= warmups; pass++) {
-            String suffix = pass < warmups ? "-warmup-" + pass : "";
-            Map<String, Object> drained = drainClassifier(stack, suffix, reports, pass < warmups ? "warm-up" : "measured", out);
-            int stateBytes = (int) (long) (Long) ((Map<?, ?>) drained.get("state_stores")).get("bytes_written_per_input");
-            Map<String, Object> ceiling = ceiling(stack, suffix, reports, Math.max(stateBytes, 100));
-            double ratio = ((Number) drained.get("per_second")).doubleValue() / ((Number) ceiling.get("per_second")).doubleValue();
-            out.printf("%s ceiling: bare Streams read-modify-write, same records, guarantee %s, commit %s ms, %,d B state: %,d/s; "
-                    + "Streams thread CPU %s µs per report%n", pass < warmups ? "warm-up" : "measured", ceiling.get("guarantee"),
-                    ceiling.get("commit_interval_ms"), stateBytes, ceiling.get("per_second"), ceiling.get("stream_thread_cpu_us_per_report"));
-            if (pass < warmups) {
-                out.printf("warm-up ratio %.2f%n", ratio);
-                cold.add(Map.of("classifier_per_second", drained.get("per_second"), "ceiling_per_second", ceiling.get("per_second"),
-                        "ratio", Math.round(ratio * 100) / 100.0));
-                continue;
-            }
-            out.printf("classifier.ratio_to_ceiling %.2f (after %d warm-up pass%s of each)%n", ratio, warmups, warmups == 1 ? "" : "es");
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("settings", Map.of("reports", reports, "warmup_passes", warmups, "workload", workload.describe(),
-                    "tunables", Bench.tunables()));
-            json.put("preload", load);
-            json.put("classifier", drained);
-            json.put("ceiling", ceiling);
-            json.put("classifier.ratio_to_ceiling", Math.round(ratio * 100) / 100.0);
-            json.put("warmup_passes", cold);
-            return json;
+        for (int pass = 0; pass < warmups; pass++) {
+            Pass warm = pass(stack, "-warmup-" + pass, reports, "warm-up", out);
+            out.printf("warm-up ratio %.2f%n", warm.ratio());
+            cold.add(Map.of("classifier_per_second", warm.classifier().get("per_second"), "ceiling_per_second",
+                    warm.ceiling().get("per_second"), "ratio", Math.round(warm.ratio() * 100) / 100.0));
         }
-        throw new IllegalStateException("unreachable");
+        Pass measured = pass(stack, "", reports, "measured", out);
+        out.printf("classifier.ratio_to_ceiling %.2f (after %d warm-up pass%s of each)%n", measured.ratio(), warmups,
+                warmups == 1 ? "" : "es");
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("settings", Map.of("reports", reports, "warmup_passes", warmups, "workload", workload.describe(),
+                "tunables", Bench.tunables()));
+        json.put("preload", load);
+        json.put("classifier", measured.classifier());
+        json.put("ceiling", measured.ceiling());
+        json.put("classifier.ratio_to_ceiling", Math.round(measured.ratio() * 100) / 100.0);
+        json.put("warmup_passes", cold);
+        return json;
+    }
+
+    /** One pass: the classifier's drain, then the ceiling's on the same records with the state it wrote per report. */
+    private record Pass(Map<String, Object> classifier, Map<String, Object> ceiling, double ratio) {}
+
+    private static Pass pass(LocalStack stack, String suffix, int reports, String label, PrintStream out) throws Exception {
+        Map<String, Object> drained = drainClassifier(stack, suffix, reports, label, out);
+        int stateBytes = (int) (long) (Long) ((Map<?, ?>) drained.get("state_stores")).get("bytes_written_per_input");
+        Map<String, Object> ceiling = ceiling(stack, suffix, reports, Math.max(stateBytes, 100));
+        out.printf("%s ceiling: bare Streams read-modify-write, same records, guarantee %s, commit %s ms, %,d B state: %,d/s; "
+                + "Streams thread CPU %s µs per report%n", label, ceiling.get("guarantee"), ceiling.get("commit_interval_ms"),
+                stateBytes, ceiling.get("per_second"), ceiling.get("stream_thread_cpu_us_per_report"));
+        double ratio = ((Number) drained.get("per_second")).doubleValue() / ((Number) ceiling.get("per_second")).doubleValue();
+        return new Pass(drained, ceiling, ratio);
     }
 
     /** One classifier, under an application id of its own, draining the pre-loaded reports from the start; its figures and store writes. */
