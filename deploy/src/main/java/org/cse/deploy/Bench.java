@@ -204,11 +204,12 @@ public final class Bench {
      */
     static Map<String, String> tunables() {
         java.util.regex.Pattern tunable = java.util.regex.Pattern.compile(
-                "(INTAKE|CLASSIFIER|ENFORCEMENT|ESCALATION)_(MAX_IN_FLIGHT|BACKOFF_INITIAL|BACKOFF_MAX|REQUEST_TIMEOUT)"
-                        + "|KAFKA_COMMIT_INTERVAL_MS|KAFKA_[A-Z_]*(LINGER|BATCH|CACHE)[A-Z_]*");
+                "(INTAKE|CLASSIFIER|ENFORCEMENT|ESCALATION)_(MAX_IN_FLIGHT|BACKOFF_INITIAL|BACKOFF_MAX|REQUEST_TIMEOUT)|KAFKA_[A-Z0-9_]+");
+        // every KAFKA_* override changes what is measured; never a credential or the address
+        java.util.regex.Pattern secret = java.util.regex.Pattern.compile(".*(PASSWORD|SECRET|JAAS|KEY|TOKEN|CREDENTIAL|USERNAME|BOOTSTRAP|OPTS).*");
         Map<String, String> set = new java.util.TreeMap<>();
         System.getenv().forEach((name, value) -> {
-            if (tunable.matcher(name).matches()) {
+            if (tunable.matcher(name).matches() && !secret.matcher(name).matches()) {
                 set.put(name, value);
             }
         });

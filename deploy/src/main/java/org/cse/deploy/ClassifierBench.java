@@ -118,7 +118,7 @@ final class ClassifierBench {
                 consume.get("records_per_second"), consume.get("mb_per_second"));
         Workload workload = Workload.fromEnvironment(reports);
         Map<String, Object> load = workload.preload(stack);
-        Map<String, Object> ceiling = ceiling(stack, "", reports, stateBytes);
+        Map<String, Object> ceiling = ceiling(stack, "", reports, stateBytes, 0);
         out.printf("bare Streams read-modify-write (exactly_once_v2, commit %s ms, Avro in and out, %d B state): %,d reports "
                 + "at %,d/s (first commit to last; %.1f s from its start)%n", ceiling.get("commit_interval_ms"), stateBytes, reports,
                 ceiling.get("per_second"), ceiling.get("seconds_from_start"));
@@ -194,7 +194,8 @@ final class ClassifierBench {
      * with the registry serde. The classifier's guarantee and commit interval (its Kafka settings), as the
      * super user, with its own application id.
      */
-    private static Map<String, Object> ceiling(LocalStack stack, String suffix, int reports, int stateBytes) throws Exception {
+    private static Map<String, Object> ceiling(LocalStack stack, String suffix, int reports, int stateBytes, int extraWrites)
+            throws Exception {
         String applicationId = "bench-ceiling-" + RUN + suffix;
         String output = "bench.ceiling.out." + RUN + suffix;
         try (Admin admin = stack.admin()) {
@@ -210,8 +211,9 @@ final class ClassifierBench {
         StreamsBuilder builder = new StreamsBuilder();
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("state"), Serdes.String(),
                 new org.cse.runtime.delivery.SingleObjectSerde<>(AccountState.class, List.of())));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("entries"), Serdes.String(), Serdes.ByteArray()));
         builder.stream(Topics.REPORTS.name(), Consumed.with(Serdes.String(), reportSerde).withName("reports"))
-                .process(() -> new ReadModifyWrite(keep), Named.as("read-modify-write"), "state")
+                .process(() -> new ReadModifyWrite(keep, extraWrites), Named.as("read-modify-write"), "state", "entries")
                 .to(output, Produced.with(Serdes.String(), reportSerde).withName("out"));
         Instant start = Instant.now();
         try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
@@ -224,26 +226,37 @@ final class ClassifierBench {
             figures.put("per_second", Math.round(drain.perSecond()));
             figures.put("stream_thread_cpu_us_per_report", cpuPerReport(cpu, reports));
             figures.put("state_bytes", stateBytes);
+            figures.put("extra_writes_per_report", extraWrites);
             figures.put("guarantee", props.getProperty("processing.guarantee"));
             figures.put("commit_interval_ms", props.getProperty("commit.interval.ms"));
             return figures;
         }
     }
 
-    /** The ceiling's state: an account history holding its last reports, encoded as the classifier encodes its own. */
+    /**
+     * The ceiling's state: an account history holding its last reports, encoded as the classifier encodes its own.
+     * With {@code extraWrites}, each report also reads and writes that many small entries of its own (keys unique
+     * to the report, as the classifier's report entries are) in a second store: the framework's price of more
+     * store operations per report, apart from any policy.
+     */
     private static final class ReadModifyWrite implements Processor<String, Report, String, Report> {
+        private static final byte[] ENTRY = new byte[32];
         private final int keep;
+        private final int extraWrites;
         private KeyValueStore<String, AccountState> store;
+        private KeyValueStore<String, byte[]> entries;
         private ProcessorContext<String, Report> context;
 
-        ReadModifyWrite(int keep) {
+        ReadModifyWrite(int keep, int extraWrites) {
             this.keep = keep;
+            this.extraWrites = extraWrites;
         }
 
         @Override
         public void init(ProcessorContext<String, Report> context) {
             this.context = context;
             this.store = context.getStateStore("state");
+            this.entries = context.getStateStore("entries");
         }
 
         @Override
@@ -256,6 +269,12 @@ final class ClassifierBench {
             seen.add(new ReportSeen(record.value().getReportId(), "%064x".formatted(record.value().getReportId().hashCode()), null));
             state.setRecentReports(seen.size() > keep ? seen.subList(seen.size() - keep, seen.size()) : seen);
             store.put(record.key(), state);
+            for (int i = 0; i < extraWrites; i++) {
+                String key = record.key() + "/" + record.value().getReportId() + "/" + i;
+                if (entries.get(key) == null) {
+                    entries.put(key, ENTRY);
+                }
+            }
             context.forward(record);
         }
     }
@@ -288,6 +307,16 @@ final class ClassifierBench {
         Pass measured = pass(stack, "", reports, "measured", out);
         out.printf("classifier.ratio_to_ceiling %.2f (after %d warm-up pass%s of each)%n", measured.ratio(), warmups,
                 warmups == 1 ? "" : "es");
+        List<Map<String, Object>> extra = new ArrayList<>();
+        for (int writes : extraWrites()) {
+            int stateBytes = ((Number) measured.ceiling().get("state_bytes")).intValue();
+            Map<String, Object> more = ceiling(stack, "-extra-" + writes, reports, stateBytes, writes);
+            double ratio = ((Number) measured.classifier().get("per_second")).doubleValue() / ((Number) more.get("per_second")).doubleValue();
+            more.put("classifier_ratio", Math.round(ratio * 100) / 100.0);
+            out.printf("ceiling with %d more store reads and writes per report (unique keys): %,d/s; Streams thread CPU %s µs per report; "
+                    + "classifier at %.2f of it%n", writes, more.get("per_second"), more.get("stream_thread_cpu_us_per_report"), ratio);
+            extra.add(more);
+        }
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("settings", Map.of("reports", reports, "warmup_passes", warmups, "workload", workload.describe(),
                 "tunables", Bench.tunables()));
@@ -296,6 +325,9 @@ final class ClassifierBench {
         json.put("ceiling", measured.ceiling());
         json.put("classifier.ratio_to_ceiling", Math.round(measured.ratio() * 100) / 100.0);
         json.put("warmup_passes", cold);
+        if (!extra.isEmpty()) {
+            json.put("ceilings_with_more_writes", extra);
+        }
         return json;
     }
 
@@ -305,7 +337,7 @@ final class ClassifierBench {
     private static Pass pass(LocalStack stack, String suffix, int reports, String label, PrintStream out) throws Exception {
         Map<String, Object> drained = drainClassifier(stack, suffix, reports, label, out);
         int stateBytes = (int) (long) (Long) ((Map<?, ?>) drained.get("state_stores")).get("bytes_written_per_input");
-        Map<String, Object> ceiling = ceiling(stack, suffix, reports, Math.max(stateBytes, 100));
+        Map<String, Object> ceiling = ceiling(stack, suffix, reports, Math.max(stateBytes, 100), 0);
         out.printf("%s ceiling: bare Streams read-modify-write, same records, guarantee %s, commit %s ms, %,d B state: %,d/s; "
                 + "Streams thread CPU %s µs per report%n", label, ceiling.get("guarantee"), ceiling.get("commit_interval_ms"),
                 stateBytes, ceiling.get("per_second"), ceiling.get("stream_thread_cpu_us_per_report"));
@@ -705,6 +737,24 @@ final class ClassifierBench {
             }
         }
         return new Changelog(topic, records, bytes, latest);
+    }
+
+    /**
+     * {@code BENCH_CEILING_MORE_WRITES}: a comma-separated list of counts (e.g. {@code 2,4}); for each, after the
+     * measured pass, the ceiling again with that many more store reads and writes per report. Not the issue's
+     * ceiling: an experiment on what the count of store operations costs. Empty by default.
+     */
+    private static List<Integer> extraWrites() {
+        String list = System.getenv().getOrDefault("BENCH_CEILING_MORE_WRITES", "").trim();
+        List<Integer> counts = new ArrayList<>();
+        for (String count : list.isEmpty() ? new String[0] : list.split(",")) {
+            int writes = Integer.parseInt(count.trim());
+            if (writes < 1) {
+                throw new IllegalArgumentException("BENCH_CEILING_MORE_WRITES takes counts of 1 or more, not " + writes);
+            }
+            counts.add(writes);
+        }
+        return counts;
     }
 
     private static int integer(String name, int otherwise) {
