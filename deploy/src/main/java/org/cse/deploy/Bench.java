@@ -203,12 +203,20 @@ public final class Bench {
      * the local defaults so that one run can try, say, {@code ESCALATION_MAX_IN_FLIGHT=1024}; the JSON records them.
      */
     static Map<String, String> tunables() {
+        return tunables(System.getenv());
+    }
+
+    /**
+     * The tunables among {@code environment}: the services' in-flight, backoff and timeout settings and every
+     * {@code KAFKA_*} client setting (each changes what is measured), but never a credential, the broker's
+     * address or JVM options, which the JSON would otherwise record.
+     */
+    static Map<String, String> tunables(Map<String, String> environment) {
         java.util.regex.Pattern tunable = java.util.regex.Pattern.compile(
                 "(INTAKE|CLASSIFIER|ENFORCEMENT|ESCALATION)_(MAX_IN_FLIGHT|BACKOFF_INITIAL|BACKOFF_MAX|REQUEST_TIMEOUT)|KAFKA_[A-Z0-9_]+");
-        // every KAFKA_* override changes what is measured; never a credential or the address
         java.util.regex.Pattern secret = java.util.regex.Pattern.compile(".*(PASSWORD|SECRET|JAAS|KEY|TOKEN|CREDENTIAL|USERNAME|BOOTSTRAP|OPTS).*");
         Map<String, String> set = new java.util.TreeMap<>();
-        System.getenv().forEach((name, value) -> {
+        environment.forEach((name, value) -> {
             if (tunable.matcher(name).matches() && !secret.matcher(name).matches()) {
                 set.put(name, value);
             }
