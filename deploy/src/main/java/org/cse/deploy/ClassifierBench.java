@@ -57,6 +57,7 @@ import org.cse.events.Report;
 import org.cse.events.Reporter;
 import org.cse.events.ReporterKind;
 import org.cse.localstack.LocalStack;
+import org.cse.localstack.TempDirs;
 import org.cse.runtime.Env;
 import org.cse.runtime.KafkaSettings;
 import org.cse.schemas.Topics;
@@ -201,8 +202,12 @@ final class ClassifierBench {
         try (Admin admin = stack.admin()) {
             admin.createTopics(List.of(new NewTopic(output, Topics.ACCOUNT_PARTITIONS, (short) 1))).all().get();
         }
-        KafkaSettings kafka = KafkaSettings.from(new Env(classifierEnvironment(stack, "")));
-        Properties props = kafka.streams("bench-ceiling", applicationId, Files.createTempDirectory("bench-ceiling").toString(),
+        KafkaSettings kafka;
+        try (ClassifierEnvironment environment = ClassifierEnvironment.open(stack, "")) {
+            kafka = KafkaSettings.from(new Env(environment.variables()));
+        }
+        java.nio.file.Path stateDir = Files.createTempDirectory("bench-ceiling");
+        Properties props = kafka.streams("bench-ceiling", applicationId, stateDir.toString(),
                 Topics.CLASSIFIER_DLQ.name(), ClassifierService.COMMIT_INTERVAL);
         props.putAll(stack.clientConfig()); // the super user: the bench's own topics and group
         props.putIfAbsent(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.toString(ClassifierService.CACHE_MAX_BYTES));
@@ -230,6 +235,8 @@ final class ClassifierBench {
             figures.put("guarantee", props.getProperty("processing.guarantee"));
             figures.put("commit_interval_ms", props.getProperty("commit.interval.ms"));
             return figures;
+        } finally {
+            TempDirs.delete(stateDir);
         }
     }
 
@@ -348,18 +355,20 @@ final class ClassifierBench {
     /** One classifier, under an application id of its own, draining the pre-loaded reports from the start; its figures and store writes. */
     private static Map<String, Object> drainClassifier(LocalStack stack, String suffix, int reports, String label, PrintStream out)
             throws Exception {
-        Map<String, String> env = classifierEnvironment(stack, suffix);
-        String applicationId = env.get("CLASSIFIER_APPLICATION_ID");
-        Instant start = Instant.now();
-        ClassifierService classifier = new ClassifierService(ClassifierConfig.from(new Env(env)));
-        classifier.start();
+        String applicationId;
         Drain drain;
         long cpu;
-        try {
-            drain = awaitDrained(stack, applicationId, Topics.REPORTS.name(), start, Duration.ofMinutes(30));
-            cpu = streamThreadCpuNanos(applicationId);
-        } finally {
-            classifier.close();
+        try (ClassifierEnvironment environment = ClassifierEnvironment.open(stack, suffix)) {
+            applicationId = environment.variables().get("CLASSIFIER_APPLICATION_ID");
+            Instant start = Instant.now();
+            ClassifierService classifier = new ClassifierService(ClassifierConfig.from(new Env(environment.variables())));
+            classifier.start();
+            try {
+                drain = awaitDrained(stack, applicationId, Topics.REPORTS.name(), start, Duration.ofMinutes(30));
+                cpu = streamThreadCpuNanos(applicationId);
+            } finally {
+                classifier.close();
+            }
         }
         Map<String, Object> drained = new LinkedHashMap<>();
         drained.put("reports", drain.records());
@@ -379,8 +388,14 @@ final class ClassifierBench {
     private static Map<String, Object> latency(LocalStack stack, PrintStream out) throws Exception {
         int rate = integer("BENCH_RATE", 1000);
         int seconds = integer("BENCH_SECONDS", 30);
-        Map<String, String> env = classifierEnvironment(stack, "");
-        ClassifierService classifier = new ClassifierService(ClassifierConfig.from(new Env(env)));
+        try (ClassifierEnvironment environment = ClassifierEnvironment.open(stack, "")) {
+            return latency(stack, environment, rate, seconds, out);
+        }
+    }
+
+    private static Map<String, Object> latency(LocalStack stack, ClassifierEnvironment environment, int rate, int seconds,
+                                               PrintStream out) throws Exception {
+        ClassifierService classifier = new ClassifierService(ClassifierConfig.from(new Env(environment.variables())));
         classifier.start();
         try {
             awaitReady(classifier);
@@ -425,8 +440,8 @@ final class ClassifierBench {
                         .mapToLong(e -> seen.get(e.getKey()) - e.getValue()).sorted().toArray(), 0.99));
             }
             figures.put("p99_ms_by_fifth_of_the_run", windows);
-            String commit = KafkaSettings.from(new Env(env)).streams("c", "c", "/tmp", "d", ClassifierService.COMMIT_INTERVAL)
-                    .getProperty("commit.interval.ms");
+            String commit = KafkaSettings.from(new Env(environment.variables()))
+                    .streams("c", "c", "/tmp", "d", ClassifierService.COMMIT_INTERVAL).getProperty("commit.interval.ms");
             figures.put("commit_interval_ms", Long.parseLong(commit));
             out.printf("%nlatency: %,d reports at %d/s for %d s, each timed from its scheduled send to its decision seen read_committed "
                     + "(classifier commit interval %s ms)%n", scheduled.size(), rate, seconds, commit);
@@ -610,13 +625,23 @@ final class ClassifierBench {
         return nanos < 0 ? null : Math.round(nanos / 1000.0 / reports * 10) / 10.0;
     }
 
-    /** The classifier's environment with an application id of its own (a fresh group, reading from the start). */
-    private static Map<String, String> classifierEnvironment(LocalStack stack, String suffix) {
-        try (LocalPipeline environment = LocalPipeline.sandboxesOnly(stack)) {
-            Map<String, String> env = new HashMap<>(environment.environment("classifier"));
+    /**
+     * A bench classifier's environment, with an application id of its own (a fresh group, reading from the
+     * start), and the sandboxes, credential files and state folder it points at: they stay until it is
+     * closed, which deletes the folder (a classifier's RocksDB state here was up to 250 MB a run, left in /tmp).
+     */
+    private record ClassifierEnvironment(LocalPipeline sandboxes, Map<String, String> variables) implements AutoCloseable {
+        static ClassifierEnvironment open(LocalStack stack, String suffix) {
+            LocalPipeline sandboxes = LocalPipeline.sandboxesOnly(stack);
+            Map<String, String> env = new HashMap<>(sandboxes.environment("classifier"));
             env.put("CLASSIFIER_APPLICATION_ID", "cse-classifier-bench-" + RUN + suffix);
             env.putAll(Bench.tunables());
-            return env;
+            return new ClassifierEnvironment(sandboxes, env);
+        }
+
+        @Override
+        public void close() {
+            sandboxes.close();
         }
     }
 

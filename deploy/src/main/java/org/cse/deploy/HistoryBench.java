@@ -2,7 +2,6 @@ package org.cse.deploy;
 
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -52,8 +51,7 @@ final class HistoryBench {
         try (LocalPipeline environment = LocalPipeline.sandboxesOnly(stack)) {
             Map<String, String> env = new HashMap<>(environment.environment("escalation"));
             env.put("ESCALATION_GROUP_ID", "cse-escalation-history-" + run);
-            String stateDir = Files.createTempDirectory("history-bench").toString();
-            env.put("ESCALATION_STATE_DIR", stateDir);
+            // its state in the environment's own folder (ESCALATION_STATE_DIR), deleted when the environment closes
             Map<String, Object> figures = new LinkedHashMap<>();
 
             EscalationService escalation = start(env);

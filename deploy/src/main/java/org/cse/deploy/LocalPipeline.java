@@ -20,6 +20,7 @@ import org.cse.intake.IntakeConfig;
 import org.cse.intake.IntakeService;
 import org.cse.localstack.LocalCredentials;
 import org.cse.localstack.LocalStack;
+import org.cse.localstack.TempDirs;
 import org.cse.localstack.sandbox.CyberTiplineSandbox;
 import org.cse.localstack.sandbox.EvidenceStoreSandbox;
 import org.cse.localstack.sandbox.HotlineSandbox;
@@ -258,5 +259,6 @@ public final class LocalPipeline implements AutoCloseable {
         ncmec.close();
         hotline.close();
         evidence.close();
+        TempDirs.delete(stateDir); // the services' state and the credential files: each run makes its own
     }
 }

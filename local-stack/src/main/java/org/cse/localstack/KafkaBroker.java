@@ -191,7 +191,7 @@ public final class KafkaBroker implements AutoCloseable {
             process.close();
         }
         if (ownsDir) {
-            Resources.deleteRecursively(dir);
+            TempDirs.delete(dir);
         }
     }
 

@@ -4,13 +4,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Properties;
-import java.util.stream.Stream;
 
-/** Build-time facts (classpath, registry location) and temp-dir housekeeping. */
+/** Build-time facts (classpath, registry location). */
 final class Resources {
     private Resources() {
     }
@@ -34,16 +30,5 @@ final class Resources {
             throw new IllegalStateException("local-stack.properties missing: build the local-stack module with Maven first", e);
         }
         return properties;
-    }
-
-    static void deleteRecursively(Path dir) {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException e) {
-            // best effort: a temp dir left behind is harmless
-        }
     }
 }

@@ -110,6 +110,6 @@ public final class SchemaRegistryServer implements AutoCloseable {
     @Override
     public void close() {
         process.close();
-        Resources.deleteRecursively(workDir);
+        TempDirs.delete(workDir);
     }
 }
