@@ -24,12 +24,14 @@ import org.cse.events.Verdict;
 import org.cse.schemas.Topic;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.InMemorySchemaRegistry;
+import org.cse.localstack.TempDirs;
 
 /** The classifier topology in a TopologyTestDriver, with the live (bundled) policy, every input and output topic. */
 final class ClassifierDriver implements AutoCloseable {
     final InMemorySchemaRegistry registry = new InMemorySchemaRegistry();
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     final TopologyTestDriver driver;
+    private final java.nio.file.Path stateDir;
     final TestInputTopic<String, Report> reports;
     final TestInputTopic<String, Verdict> verdicts;
     final TestInputTopic<String, Appeal> appeals;
@@ -45,7 +47,8 @@ final class ClassifierDriver implements AutoCloseable {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "classifier-test");
         try {
-            props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("classifier-ttd").toString());
+            stateDir = Files.createTempDirectory("classifier-ttd");
+            props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -93,5 +96,6 @@ final class ClassifierDriver implements AutoCloseable {
     @Override
     public void close() {
         driver.close();
+        TempDirs.delete(stateDir);
     }
 }

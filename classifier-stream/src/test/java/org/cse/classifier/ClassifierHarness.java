@@ -20,17 +20,21 @@ import org.cse.localstack.TopicReader;
 import org.cse.runtime.Env;
 import org.cse.schemas.Topic;
 import org.cse.schemas.Topics;
+import org.cse.localstack.TempDirs;
 
 /** What the classifier's broker tests share: a producer for any input topic, a running classifier, a decisions reader. */
 final class ClassifierHarness implements AutoCloseable {
     private final LocalStack stack;
     private final KafkaProducer<String, SpecificRecord> producer;
     final LocalCredentials credentials;
+    /** The credential files and every classifier's state folder: deleted on close. */
+    private final java.nio.file.Path temp;
 
     ClassifierHarness(LocalStack stack) {
         this.stack = stack;
         try {
-            this.credentials = LocalCredentials.create(Files.createTempDirectory("classifier-credentials"));
+            this.temp = Files.createTempDirectory("classifier-it");
+            this.credentials = LocalCredentials.create(temp);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -45,7 +49,7 @@ final class ClassifierHarness implements AutoCloseable {
                 "CLASSIFIER_HTTP_PORT", "0",
                 "CLASSIFIER_MANAGEMENT_HOST", "127.0.0.1",
                 "CLASSIFIER_MANAGEMENT_PORT", "0",
-                "CLASSIFIER_STATE_DIR", Files.createTempDirectory("classifier-it").toString(),
+                "CLASSIFIER_STATE_DIR", Files.createTempDirectory(temp, "state").toString(),
                 "CLASSIFIER_APPLICATION_ID", applicationId))));
         service.start();
         await().atMost(Duration.ofSeconds(60)).until(service::isReady);
@@ -73,6 +77,7 @@ final class ClassifierHarness implements AutoCloseable {
     @Override
     public void close() {
         producer.close();
+        TempDirs.delete(temp); // after the classifiers it started are closed
     }
 
     /** Serializes any of the pipeline's records with the topic's own serde. */

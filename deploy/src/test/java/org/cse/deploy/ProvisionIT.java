@@ -21,13 +21,14 @@ import org.cse.runtime.auth.BearerToken;
 import org.cse.schemas.Topics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The production provisioning step, run against the local broker as its admin: idempotent, and it gives a new publisher its topic, user and ACL. */
 @ExtendWith(LocalStackExtension.class)
 class ProvisionIT {
     @Test
-    void provisioningGivesANewPublisherItsOwnTopicUserAndAclAndNothingMore(LocalStack stack) throws Exception {
-        Path publishers = Files.createTempFile("publishers", ".yaml");
+    void provisioningGivesANewPublisherItsOwnTopicUserAndAclAndNothingMore(LocalStack stack, @TempDir Path temp) throws Exception {
+        Path publishers = temp.resolve("publishers.yaml");
         Files.writeString(publishers, """
                 publishers:
                   provisioned-pub:

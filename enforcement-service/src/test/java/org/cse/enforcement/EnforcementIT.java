@@ -40,6 +40,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.cse.localstack.TempDirs;
 
 /**
  * The enforcement service alone on the real broker, against the platform sandbox: actions of many
@@ -56,13 +57,16 @@ class EnforcementIT {
     private PlatformSandbox platform;
     private KafkaProducer<String, Decision> producer;
     private LocalCredentials credentials;
+    /** The credential files and every service's state folder: deleted after the class's tests. */
+    private java.nio.file.Path temp;
 
     @BeforeAll
     void start(LocalStack stack) throws Exception {
         this.stack = stack;
         this.platform = new PlatformSandbox(TOKEN);
         this.producer = stack.producer(Topics.DECISIONS);
-        this.credentials = LocalCredentials.create(Files.createTempDirectory("enforcement-it"));
+        this.temp = Files.createTempDirectory("enforcement-it");
+        this.credentials = LocalCredentials.create(temp);
     }
 
     @BeforeEach
@@ -74,6 +78,7 @@ class EnforcementIT {
     void stop() {
         producer.close();
         platform.close();
+        TempDirs.delete(temp); // each test closes the services it starts
     }
 
     @Test
@@ -265,9 +270,10 @@ class EnforcementIT {
         return service;
     }
 
-    private static String tempDir() {
+    /** A state folder of its own, inside the class's folder that goes after all its tests. */
+    private String tempDir() {
         try {
-            return Files.createTempDirectory("enforcement-state").toString();
+            return Files.createTempDirectory(temp, "state").toString();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -45,6 +45,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.cse.localstack.TempDirs;
 
 /**
  * The escalation service alone on the real broker, against the CyberTipline and evidence-store
@@ -64,6 +65,8 @@ class EscalationIT {
     private EvidenceStoreSandbox evidence;
     private KafkaProducer<String, Decision> producer;
     private LocalCredentials credentials;
+    /** The credential files and every service's state folder: deleted after the class's tests. */
+    private java.nio.file.Path temp;
 
     @BeforeAll
     void start(LocalStack stack) throws Exception {
@@ -71,7 +74,8 @@ class EscalationIT {
         this.ncmec = new CyberTiplineSandbox(USER, PASSWORD);
         this.evidence = new EvidenceStoreSandbox(EVIDENCE_TOKEN, FILE_BYTES);
         this.producer = stack.producer(Topics.DECISIONS);
-        this.credentials = LocalCredentials.create(Files.createTempDirectory("escalation-it"));
+        this.temp = Files.createTempDirectory("escalation-it");
+        this.credentials = LocalCredentials.create(temp);
     }
 
     @BeforeEach
@@ -85,6 +89,7 @@ class EscalationIT {
         producer.close();
         ncmec.close();
         evidence.close();
+        TempDirs.delete(temp); // each test closes the services it starts
     }
 
     @Test
@@ -248,7 +253,7 @@ class EscalationIT {
                 "ESCALATION_MANAGEMENT_HOST", "127.0.0.1",
                 "ESCALATION_MANAGEMENT_PORT", "0",
                 "ESCALATION_GROUP_ID", group,
-                "ESCALATION_STATE_DIR", Files.createTempDirectory("escalation-state").toString(),
+                "ESCALATION_STATE_DIR", Files.createTempDirectory(temp, "state").toString(),
                 "ESCALATION_OPERATORS_FILE", credentials.operatorsFile().toString(),
                 "ESCALATION_BACKOFF_INITIAL", "PT0.1S",
                 "ESCALATION_BACKOFF_MAX", "PT2S",

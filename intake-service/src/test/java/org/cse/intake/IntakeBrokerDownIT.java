@@ -9,7 +9,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
@@ -21,6 +20,7 @@ import org.cse.runtime.Env;
 import org.cse.schemas.Topics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * With the broker gone, intake still answers: a 503 within the produce timeout that carries the
@@ -33,10 +33,10 @@ class IntakeBrokerDownIT {
     private static final int PRODUCE_TIMEOUT_MS = 3000;
 
     @Test
-    void withTheBrokerStoppedIntakeAnswers503InTimeAndStaysLive(LocalStack stack) throws Exception {
+    void withTheBrokerStoppedIntakeAnswers503InTimeAndStaysLive(LocalStack stack, @TempDir java.nio.file.Path temp) throws Exception {
         try (KafkaBroker broker = KafkaBroker.start(null)) {
             LocalStack.createTopics(broker.adminClientConfig(), Topics.ALL);
-            LocalCredentials credentials = LocalCredentials.create(Files.createTempDirectory("intake-down-credentials"));
+            LocalCredentials credentials = LocalCredentials.create(temp);
             // the broker's super user: this test is about an outage, the ACLs are another's
             Map<String, String> env = new java.util.HashMap<>(Map.of(
                     "KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
@@ -50,7 +50,7 @@ class IntakeBrokerDownIT {
                     "INTAKE_MANAGEMENT_HOST", "127.0.0.1",
                     "INTAKE_MANAGEMENT_PORT", "0",
                     "INTAKE_PRODUCE_TIMEOUT_MS", Integer.toString(PRODUCE_TIMEOUT_MS),
-                    "INTAKE_STATE_DIR", Files.createTempDirectory("intake-down").toString(),
+                    "INTAKE_STATE_DIR", temp.resolve("state").toString(),
                     "INTAKE_APPLICATION_ID", "intake-down-" + UUID.randomUUID()));
             IntakeService intake = new IntakeService(IntakeConfig.from(new Env(env)));
             try {

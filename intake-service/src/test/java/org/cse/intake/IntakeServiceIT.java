@@ -39,6 +39,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.cse.localstack.TempDirs;
 
 @ExtendWith(LocalStackExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -48,11 +49,13 @@ class IntakeServiceIT {
     private LocalStack stack;
     private LocalCredentials credentials;
     private IntakeService intake;
+    private java.nio.file.Path temp;
 
     @BeforeAll
     void startIntake(LocalStack stack) throws Exception {
         this.stack = stack;
-        this.credentials = LocalCredentials.create(Files.createTempDirectory("intake-credentials"));
+        this.temp = Files.createTempDirectory("intake-it");
+        this.credentials = LocalCredentials.create(temp);
         LocalCredentials.PUBLISHERS.forEach(stack::addPublisher);
         intake = new IntakeService(IntakeConfig.from(new Env(stack.environment("intake",
                 "INTAKE_PUBLISHERS_FILE", credentials.publishersFile().toString(),
@@ -61,7 +64,7 @@ class IntakeServiceIT {
                 "INTAKE_HTTP_PORT", "0",
                 "INTAKE_MANAGEMENT_HOST", "127.0.0.1",
                 "INTAKE_MANAGEMENT_PORT", "0",
-                "INTAKE_STATE_DIR", Files.createTempDirectory("intake-it").toString(),
+                "INTAKE_STATE_DIR", Files.createDirectories(temp.resolve("state")).toString(),
                 "INTAKE_APPLICATION_ID", "cse-intake-it-" + UUID.randomUUID()))));
         intake.start();
         await().atMost(Duration.ofSeconds(60)).until(intake::isReady);
@@ -70,6 +73,7 @@ class IntakeServiceIT {
     @AfterAll
     void stopIntake() {
         intake.close();
+        TempDirs.delete(temp);
     }
 
     @Test

@@ -24,6 +24,7 @@ import org.cse.localstack.LocalStackExtension;
 import org.cse.runtime.Env;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A publisher that prefers mTLS: the API over TLS, the publisher known by its client certificate's
@@ -34,8 +35,7 @@ class IntakeTlsIT {
     private static final String PASSWORD = "test-store-password";
 
     @Test
-    void aPublisherIsAuthenticatedByItsClientCertificateAndAStrangerIsNot(LocalStack stack) throws Exception {
-        Path dir = Files.createTempDirectory("intake-tls");
+    void aPublisherIsAuthenticatedByItsClientCertificateAndAStrangerIsNot(LocalStack stack, @TempDir Path dir) throws Exception {
         keytool(dir, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1",
                 "-validity", "2", "-keystore", "server.p12");
         keytool(dir, "-exportcert", "-alias", "server", "-keystore", "server.p12", "-file", "server.crt");

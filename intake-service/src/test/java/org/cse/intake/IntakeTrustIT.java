@@ -36,6 +36,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.cse.localstack.TempDirs;
 
 /** Who gets in and what they may assert, on both of intake's channels, against the real broker. */
 @ExtendWith(LocalStackExtension.class)
@@ -46,18 +47,20 @@ class IntakeTrustIT {
     private LocalStack stack;
     private LocalCredentials credentials;
     private IntakeService intake;
+    private java.nio.file.Path temp;
 
     @BeforeAll
     void start(LocalStack stack) throws Exception {
         this.stack = stack;
-        this.credentials = LocalCredentials.create(Files.createTempDirectory("intake-trust"));
+        this.temp = Files.createTempDirectory("intake-trust");
+        this.credentials = LocalCredentials.create(temp);
         LocalCredentials.PUBLISHERS.forEach(stack::addPublisher);
         intake = new IntakeService(IntakeConfig.from(new Env(stack.environment("intake",
                 "INTAKE_PUBLISHERS_FILE", credentials.publishersFile().toString(),
                 "INTAKE_PUBLISHERS_RELOAD", "PT0.2S",
                 "INTAKE_HTTP_HOST", "127.0.0.1", "INTAKE_HTTP_PORT", "0",
                 "INTAKE_MANAGEMENT_HOST", "127.0.0.1", "INTAKE_MANAGEMENT_PORT", "0",
-                "INTAKE_STATE_DIR", Files.createTempDirectory("intake-trust-state").toString(),
+                "INTAKE_STATE_DIR", Files.createDirectories(temp.resolve("state")).toString(),
                 "INTAKE_APPLICATION_ID", "cse-intake-trust-" + UUID.randomUUID()))));
         intake.start();
         await().atMost(Duration.ofSeconds(60)).until(intake::isReady);
@@ -66,6 +69,7 @@ class IntakeTrustIT {
     @AfterAll
     void stop() {
         intake.close();
+        TempDirs.delete(temp);
     }
 
     @Test

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Clock;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -23,6 +22,7 @@ import org.cse.schemas.registry.InMemorySchemaRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RawReportTopologyTest {
     private TopologyTestDriver driver;
@@ -30,15 +30,17 @@ class RawReportTopologyTest {
     private TestOutputTopic<String, Report> reports;
     private TestOutputTopic<byte[], byte[]> deadLetters;
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    @TempDir
+    java.nio.file.Path temp;
 
     @BeforeEach
     void setUp() throws Exception {
         InMemorySchemaRegistry registry = new InMemorySchemaRegistry();
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "intake-test");
-        props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("intake-ttd").toString());
+        props.put(StreamsConfig.STATE_DIR_CONFIG, temp.resolve("state").toString());
         PublisherRegistry publishers = PublisherRegistry.load(
-                LocalCredentials.create(Files.createTempDirectory("raw-publishers")).publishersFile(), Clock.systemUTC());
+                LocalCredentials.create(temp).publishersFile(), Clock.systemUTC());
         driver = new TopologyTestDriver(RawReportTopology.buildTopology(registry,
                 new ReportValidator(Clock.fixed(java.time.Instant.parse("2026-11-25T12:00:00Z"), java.time.ZoneOffset.UTC)),
                 new IntakeMetrics(meters), () -> publishers), props);
