@@ -207,17 +207,20 @@ public final class Bench {
     }
 
     /**
-     * The tunables among {@code environment}: the services' in-flight, backoff and timeout settings and every
-     * {@code KAFKA_*} client setting (each changes what is measured), but never a credential, the broker's
-     * address or JVM options, which the JSON would otherwise record.
+     * The tunables among {@code environment}: the services' in-flight, backoff and timeout settings and the
+     * {@code KAFKA_*} client settings that change what is measured, but never a credential (the JSON records
+     * them), JVM options, nor what wires a service to the local stack: the address, the security protocol,
+     * SASL/SSL settings, client, application, group and transactional ids, the state folder.
      */
     static Map<String, String> tunables(Map<String, String> environment) {
         java.util.regex.Pattern tunable = java.util.regex.Pattern.compile(
                 "(INTAKE|CLASSIFIER|ENFORCEMENT|ESCALATION)_(MAX_IN_FLIGHT|BACKOFF_INITIAL|BACKOFF_MAX|REQUEST_TIMEOUT)|KAFKA_[A-Z0-9_]+");
-        java.util.regex.Pattern secret = java.util.regex.Pattern.compile(".*(PASSWORD|SECRET|JAAS|KEY|TOKEN|CREDENTIAL|USERNAME|BOOTSTRAP|OPTS).*");
+        // never a credential (it would be printed and written to the JSON) nor the wiring (a protocol, an id, a folder)
+        java.util.regex.Pattern excluded = java.util.regex.Pattern.compile(".*(PASS|PWD|SECRET|JAAS|KEY|TOKEN|CREDENTIAL|USER|AUTH"
+                + "|BOOTSTRAP|OPTS|SECURITY|SASL|SSL|CLIENT_ID|APPLICATION_ID|GROUP_ID|STATE_DIR|TRANSACTIONAL_ID).*");
         Map<String, String> set = new java.util.TreeMap<>();
         environment.forEach((name, value) -> {
-            if (tunable.matcher(name).matches() && !secret.matcher(name).matches()) {
+            if (tunable.matcher(name).matches() && !excluded.matcher(name).matches()) {
                 set.put(name, value);
             }
         });

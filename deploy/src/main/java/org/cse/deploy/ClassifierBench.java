@@ -207,34 +207,41 @@ final class ClassifierBench {
             kafka = KafkaSettings.from(new Env(environment.variables()));
         }
         java.nio.file.Path stateDir = Files.createTempDirectory("bench-ceiling");
-        Properties props = kafka.streams("bench-ceiling", applicationId, stateDir.toString(),
-                Topics.CLASSIFIER_DLQ.name(), ClassifierService.COMMIT_INTERVAL);
-        props.putAll(stack.clientConfig()); // the super user: the bench's own topics and group
-        props.putIfAbsent(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.toString(ClassifierService.CACHE_MAX_BYTES));
-        Serde<Report> reportSerde = Topics.REPORTS.valueSerde(stack.registryClient());
-        int keep = Math.max(1, stateBytes / 86); // a ReportSeen (report id, 64-hex fingerprint) is ~86 bytes encoded
-        StreamsBuilder builder = new StreamsBuilder();
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("state"), Serdes.String(),
-                new org.cse.runtime.delivery.SingleObjectSerde<>(AccountState.class, List.of())));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("entries"), Serdes.String(), Serdes.ByteArray()));
-        builder.stream(Topics.REPORTS.name(), Consumed.with(Serdes.String(), reportSerde).withName("reports"))
-                .process(() -> new ReadModifyWrite(keep, extraWrites), Named.as("read-modify-write"), "state", "entries")
-                .to(output, Produced.with(Serdes.String(), reportSerde).withName("out"));
-        Instant start = Instant.now();
-        try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
-            streams.start();
-            Drain drain = awaitDrained(stack, applicationId, Topics.REPORTS.name(), start, Duration.ofMinutes(20));
-            long cpu = streamThreadCpuNanos(applicationId);
-            Map<String, Object> figures = new LinkedHashMap<>();
-            figures.put("reports", drain.records());
-            figures.put("seconds_from_start", drain.fromStart());
-            figures.put("per_second", Math.round(drain.perSecond()));
-            figures.put("stream_thread_cpu_us_per_report", cpuPerReport(cpu, reports));
-            figures.put("state_bytes", stateBytes);
-            figures.put("extra_writes_per_report", extraWrites);
-            figures.put("guarantee", props.getProperty("processing.guarantee"));
-            figures.put("commit_interval_ms", props.getProperty("commit.interval.ms"));
-            return figures;
+        try {
+            Properties props = kafka.streams("bench-ceiling", applicationId, stateDir.toString(),
+                    Topics.CLASSIFIER_DLQ.name(), ClassifierService.COMMIT_INTERVAL);
+            props.putAll(stack.clientConfig()); // the super user: the bench's own topics and group
+            props.putIfAbsent(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.toString(ClassifierService.CACHE_MAX_BYTES));
+            Serde<Report> reportSerde = Topics.REPORTS.valueSerde(stack.registryClient());
+            int keep = Math.max(1, stateBytes / 86); // a ReportSeen (report id, 64-hex fingerprint) is ~86 bytes encoded
+            StreamsBuilder builder = new StreamsBuilder();
+            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("state"), Serdes.String(),
+                    new org.cse.runtime.delivery.SingleObjectSerde<>(AccountState.class, List.of())));
+            String[] stores = {"state"};
+            if (extraWrites > 0) { // the ceiling has the one store
+                builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("entries"), Serdes.String(),
+                        Serdes.ByteArray()));
+                stores = new String[] {"state", "entries"};
+            }
+            builder.stream(Topics.REPORTS.name(), Consumed.with(Serdes.String(), reportSerde).withName("reports"))
+                    .process(() -> new ReadModifyWrite(keep, extraWrites), Named.as("read-modify-write"), stores)
+                    .to(output, Produced.with(Serdes.String(), reportSerde).withName("out"));
+            Instant start = Instant.now();
+            try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
+                streams.start();
+                Drain drain = awaitDrained(stack, applicationId, Topics.REPORTS.name(), start, Duration.ofMinutes(20));
+                long cpu = streamThreadCpuNanos(applicationId);
+                Map<String, Object> figures = new LinkedHashMap<>();
+                figures.put("reports", drain.records());
+                figures.put("seconds_from_start", drain.fromStart());
+                figures.put("per_second", Math.round(drain.perSecond()));
+                figures.put("stream_thread_cpu_us_per_report", cpuPerReport(cpu, reports));
+                figures.put("state_bytes", stateBytes);
+                figures.put("extra_writes_per_report", extraWrites);
+                figures.put("guarantee", props.getProperty("processing.guarantee"));
+                figures.put("commit_interval_ms", props.getProperty("commit.interval.ms"));
+                return figures;
+            }
         } finally {
             TempDirs.delete(stateDir);
         }
@@ -263,7 +270,7 @@ final class ClassifierBench {
         public void init(ProcessorContext<String, Report> context) {
             this.context = context;
             this.store = context.getStateStore("state");
-            this.entries = context.getStateStore("entries");
+            this.entries = extraWrites > 0 ? context.getStateStore("entries") : null;
         }
 
         @Override
@@ -300,6 +307,7 @@ final class ClassifierBench {
         if (warmups < 0) {
             throw new IllegalArgumentException("BENCH_WARMUP_PASSES must be 0 or more, not " + warmups);
         }
+        List<Integer> moreWrites = extraWrites(); // refused before minutes of work, not after
         Workload workload = Workload.fromEnvironment(reports);
         Map<String, Object> load = workload.preload(stack);
         out.printf("%npre-loaded %,d reports on %s in %.1f s (%s)%n", reports, Topics.REPORTS.name(), load.get("seconds"),
@@ -315,7 +323,7 @@ final class ClassifierBench {
         out.printf("classifier.ratio_to_ceiling %.2f (after %d warm-up pass%s of each)%n", measured.ratio(), warmups,
                 warmups == 1 ? "" : "es");
         List<Map<String, Object>> extra = new ArrayList<>();
-        for (int writes : extraWrites()) {
+        for (int writes : moreWrites) {
             int stateBytes = ((Number) measured.ceiling().get("state_bytes")).intValue();
             Map<String, Object> more = ceiling(stack, "-extra-" + writes, reports, stateBytes, writes);
             double ratio = ((Number) measured.classifier().get("per_second")).doubleValue() / ((Number) more.get("per_second")).doubleValue();
@@ -771,15 +779,20 @@ final class ClassifierBench {
      */
     private static List<Integer> extraWrites() {
         String list = System.getenv().getOrDefault("BENCH_CEILING_MORE_WRITES", "").trim();
-        List<Integer> counts = new ArrayList<>();
+        java.util.Set<Integer> counts = new java.util.LinkedHashSet<>();
         for (String count : list.isEmpty() ? new String[0] : list.split(",")) {
-            int writes = Integer.parseInt(count.trim());
+            int writes;
+            try {
+                writes = Integer.parseInt(count.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("BENCH_CEILING_MORE_WRITES takes counts such as 1,2,4, not " + list);
+            }
             if (writes < 1) {
                 throw new IllegalArgumentException("BENCH_CEILING_MORE_WRITES takes counts of 1 or more, not " + writes);
             }
             counts.add(writes);
         }
-        return counts;
+        return List.copyOf(counts);
     }
 
     private static int integer(String name, int otherwise) {

@@ -28,7 +28,7 @@ class BenchTunablesTest {
     }
 
     @Test
-    void credentialsTheBrokersAddressAndJvmOptionsAreNeither() {
+    void credentialsTheWiringAndJvmOptionsAreNeither() {
         Map<String, String> environment = Map.of(
                 "KAFKA_PASSWORD", "s3cret",
                 "KAFKA_USERNAME", "classifier",
@@ -38,8 +38,19 @@ class BenchTunablesTest {
                 "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092",
                 "KAFKA_HEAP_OPTS", "-Xmx1g",
                 "KAFKA_OPTS", "-javaagent:x.jar",
-                "KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL", "https://idp/token");
+                "KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL", "https://idp/token",
+                "KAFKA_BASIC_AUTH_USER_INFO", "user:pass");
+        Map<String, String> wiring = Map.of(
+                "KAFKA_SECURITY_PROTOCOL", "PLAINTEXT",
+                "KAFKA_SASL_MECHANISM", "PLAIN",
+                "KAFKA_SSL_TRUSTSTORE_LOCATION", "/etc/trust.p12",
+                "KAFKA_APPLICATION_ID", "one-for-all",
+                "KAFKA_GROUP_ID", "one-group",
+                "KAFKA_CLIENT_ID", "one-client",
+                "KAFKA_STATE_DIR", "/var/state",
+                "KAFKA_TRANSACTIONAL_ID", "tx");
 
         assertThat(Bench.tunables(environment)).isEmpty();
+        assertThat(Bench.tunables(wiring)).isEmpty();
     }
 }
