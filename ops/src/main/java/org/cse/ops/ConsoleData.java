@@ -240,12 +240,20 @@ final class ConsoleData implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the thread: it sees {@code running} after its next poll (200 ms) and closes its consumer itself.
+     * Only a thread still busy after that (a retry wait, a slow sample) is interrupted: interrupting a consumer
+     * that is closing made Kafka's client log an ERROR with a stack trace on every clean stop.
+     */
     @Override
     public void close() {
         running = false;
-        thread.interrupt();
         try {
-            thread.join(10_000);
+            thread.join(3_000);
+            if (thread.isAlive()) {
+                thread.interrupt();
+                thread.join(10_000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
