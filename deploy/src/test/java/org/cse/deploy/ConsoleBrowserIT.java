@@ -139,10 +139,15 @@ class ConsoleBrowserIT {
         // this machine has no network beyond loopback: the background-networking flags keep Chromium from trying
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1400,1500", "--user-data-dir=" + Files.createTempDirectory("cse-console-chromium"));
+                "--window-size=1400,1500", "--user-data-dir=" + profile());
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
                 .usingAnyFreePort().build();
         return new ChromeDriver(service, options);
+    }
+
+    /** Chromium's profile, under target/ (its processes may outlive the driver: nothing deletes it under them). */
+    private static Path profile() throws java.io.IOException {
+        return Files.createTempDirectory(Files.createDirectories(Path.of("target")), "console-chromium").toAbsolutePath();
     }
 
     /** Pixels of the chart painted in the reports (#3867d6) or decisions (#20bf6b) line colour. */

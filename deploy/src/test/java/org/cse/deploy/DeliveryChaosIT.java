@@ -222,8 +222,10 @@ class DeliveryChaosIT {
 
         void start() throws IOException {
             String java = ProcessHandle.current().info().command().orElse("java");
-            ProcessBuilder builder = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC", "-cp",
-                    System.getProperty("java.class.path"), main.getName());
+            // its temp folder next to its logs: a killed JVM leaves RocksDB's 15 MB native library copy behind
+            Path temp = Files.createDirectories(logs.resolve("tmp"));
+            ProcessBuilder builder = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC",
+                    "-Djava.io.tmpdir=" + temp.toAbsolutePath(), "-cp", System.getProperty("java.class.path"), main.getName());
             builder.environment().putAll(env);
             builder.redirectErrorStream(true);
             File log = logs.resolve(name + "-" + (++starts) + ".log").toFile();
