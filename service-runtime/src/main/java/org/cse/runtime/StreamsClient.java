@@ -5,9 +5,13 @@ import java.util.Properties;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** How every service creates and closes its Kafka Streams client, so none forgets a part. */
 public final class StreamsClient {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamsClient.class);
+
     private StreamsClient() {
     }
 
@@ -18,8 +22,17 @@ public final class StreamsClient {
         return streams;
     }
 
-    /** Closes and leaves the group, so the partitions move at once rather than after the session timeout. */
-    public static void close(KafkaStreams streams, Duration timeout) {
-        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(timeout));
+    /**
+     * Closes and leaves the group, so the partitions move at once rather than after the session timeout.
+     * Returns false, and says so in the log, when its threads had not stopped within {@code timeout}.
+     */
+    public static boolean close(KafkaStreams streams, Duration timeout) {
+        boolean stopped = streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(timeout));
+        if (!stopped) {
+            LOG.warn("Kafka Streams client did not stop within {} (state {}): its threads may still be running", timeout,
+                    streams.state());
+        }
+        return stopped;
     }
 }
