@@ -304,9 +304,6 @@ final class ClassifierBench {
     private static Map<String, Object> classifier(LocalStack stack, PrintStream out) throws Exception {
         int reports = integer("BENCH_REPORTS", 50_000);
         int warmups = integer("BENCH_WARMUP_PASSES", 1);
-        if (warmups < 0) {
-            throw new IllegalArgumentException("BENCH_WARMUP_PASSES must be 0 or more, not " + warmups);
-        }
         List<Integer> moreWrites = extraWrites(); // refused before minutes of work, not after
         Workload workload = Workload.fromEnvironment(reports);
         Map<String, Object> load = workload.preload(stack);
@@ -323,10 +320,11 @@ final class ClassifierBench {
         out.printf("classifier.ratio_to_ceiling %.2f (after %d warm-up pass%s of each)%n", measured.ratio(), warmups,
                 warmups == 1 ? "" : "es");
         List<Map<String, Object>> extra = new ArrayList<>();
+        int stateBytes = ((Number) measured.ceiling().get("state_bytes")).intValue();
+        double classifierRate = ((Number) measured.classifier().get("per_second")).doubleValue();
         for (int writes : moreWrites) {
-            int stateBytes = ((Number) measured.ceiling().get("state_bytes")).intValue();
             Map<String, Object> more = ceiling(stack, "-extra-" + writes, reports, stateBytes, writes);
-            double ratio = ((Number) measured.classifier().get("per_second")).doubleValue() / ((Number) more.get("per_second")).doubleValue();
+            double ratio = classifierRate / ((Number) more.get("per_second")).doubleValue();
             more.put("classifier_ratio", Math.round(ratio * 100) / 100.0);
             out.printf("ceiling with %d more store reads and writes per report (unique keys): %,d/s; Streams thread CPU %s µs per report; "
                     + "classifier at %.2f of it%n", writes, more.get("per_second"), more.get("stream_thread_cpu_us_per_report"), ratio);
@@ -548,9 +546,6 @@ final class ClassifierBench {
     private static Map<String, Object> burst(LocalStack stack, PrintStream out) throws Exception {
         int reports = integer("BENCH_REPORTS", 100_000);
         int warmup = integer("BENCH_WARMUP_REPORTS", 50_000);
-        if (warmup < 0) {
-            throw new IllegalArgumentException("BENCH_WARMUP_REPORTS must be 0 or more, not " + warmup);
-        }
         try (LocalPipeline pipeline = LocalPipeline.start(stack, Duration.ofMinutes(2), Bench.tunables())) {
             String applicationId = pipeline.environment("classifier").get("CLASSIFIER_APPLICATION_ID");
             Map<String, Object> json = new LinkedHashMap<>();
@@ -795,8 +790,19 @@ final class ClassifierBench {
         return List.copyOf(counts);
     }
 
+    /** A count from the environment: every one of the bench's is 0 or more, and anything else is refused by name. */
     private static int integer(String name, int otherwise) {
-        return Integer.parseInt(System.getenv().getOrDefault(name, Integer.toString(otherwise)));
+        String value = System.getenv().getOrDefault(name, Integer.toString(otherwise)).trim();
+        int count;
+        try {
+            count = Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number, not " + value);
+        }
+        if (count < 0) {
+            throw new IllegalArgumentException(name + " must be 0 or more, not " + count);
+        }
+        return count;
     }
 
     /**
