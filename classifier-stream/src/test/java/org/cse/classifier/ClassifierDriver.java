@@ -21,10 +21,10 @@ import org.cse.events.Decision;
 import org.cse.events.Report;
 import org.cse.events.ReviewRequest;
 import org.cse.events.Verdict;
+import org.cse.localstack.TempDirs;
 import org.cse.schemas.Topic;
 import org.cse.schemas.Topics;
 import org.cse.schemas.registry.InMemorySchemaRegistry;
-import org.cse.localstack.TempDirs;
 
 /** The classifier topology in a TopologyTestDriver, with the live (bundled) policy, every input and output topic. */
 final class ClassifierDriver implements AutoCloseable {

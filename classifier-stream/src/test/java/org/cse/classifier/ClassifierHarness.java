@@ -16,11 +16,11 @@ import org.apache.kafka.common.serialization.Serializer;
 import org.cse.events.Decision;
 import org.cse.localstack.LocalCredentials;
 import org.cse.localstack.LocalStack;
+import org.cse.localstack.TempDirs;
 import org.cse.localstack.TopicReader;
 import org.cse.runtime.Env;
 import org.cse.schemas.Topic;
 import org.cse.schemas.Topics;
-import org.cse.localstack.TempDirs;
 
 /** What the classifier's broker tests share: a producer for any input topic, a running classifier, a decisions reader. */
 final class ClassifierHarness implements AutoCloseable {

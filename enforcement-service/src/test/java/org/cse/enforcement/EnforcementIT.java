@@ -29,6 +29,7 @@ import org.cse.events.OutcomeStatus;
 import org.cse.localstack.LocalCredentials;
 import org.cse.localstack.LocalStack;
 import org.cse.localstack.LocalStackExtension;
+import org.cse.localstack.TempDirs;
 import org.cse.localstack.TopicReader;
 import org.cse.localstack.sandbox.Behaviour;
 import org.cse.localstack.sandbox.PlatformSandbox;
@@ -40,7 +41,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.cse.localstack.TempDirs;
 
 /**
  * The enforcement service alone on the real broker, against the platform sandbox: actions of many

@@ -33,6 +33,7 @@ import org.cse.events.ReferralTarget;
 import org.cse.localstack.LocalCredentials;
 import org.cse.localstack.LocalStack;
 import org.cse.localstack.LocalStackExtension;
+import org.cse.localstack.TempDirs;
 import org.cse.localstack.TopicReader;
 import org.cse.localstack.sandbox.Behaviour;
 import org.cse.localstack.sandbox.CyberTiplineSandbox;
@@ -45,7 +46,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.cse.localstack.TempDirs;
 
 /**
  * The escalation service alone on the real broker, against the CyberTipline and evidence-store

@@ -30,6 +30,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.cse.localstack.LocalCredentials;
 import org.cse.localstack.LocalStack;
 import org.cse.localstack.LocalStackExtension;
+import org.cse.localstack.TempDirs;
 import org.cse.localstack.TopicReader;
 import org.cse.runtime.Env;
 import org.cse.schemas.DeadLetters;
@@ -39,7 +40,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.cse.localstack.TempDirs;
 
 @ExtendWith(LocalStackExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)

@@ -26,6 +26,7 @@ import org.cse.events.Report;
 import org.cse.localstack.LocalCredentials;
 import org.cse.localstack.LocalStack;
 import org.cse.localstack.LocalStackExtension;
+import org.cse.localstack.TempDirs;
 import org.cse.localstack.TopicReader;
 import org.cse.runtime.Env;
 import org.cse.runtime.auth.BearerToken;
@@ -36,7 +37,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.cse.localstack.TempDirs;
 
 /** Who gets in and what they may assert, on both of intake's channels, against the real broker. */
 @ExtendWith(LocalStackExtension.class)
