@@ -227,16 +227,26 @@ public final class Bench {
         return set;
     }
 
-    /** The machine a result was measured on. */
+    /** The machine a result was measured on, and the bench JVM's own options (those of the services it runs in-process). */
     static Map<String, Object> machine() {
         return Map.of("cores", Runtime.getRuntime().availableProcessors(), "jvm", System.getProperty("java.vm.name") + " "
                 + Runtime.version(), "kafka", kafkaVersion(), "os", System.getProperty("os.name") + " " + System.getProperty("os.arch"),
-                "max_heap_mib", Runtime.getRuntime().maxMemory() >> 20);
+                "max_heap_mib", Runtime.getRuntime().maxMemory() >> 20,
+                "jvm_options", jvmOptions(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()));
+    }
+
+    /**
+     * The options among a JVM's arguments that change what a bench measures: {@code -XX:} (the collector and its pause
+     * goal, among others) and the heap and stack sizes; never a {@code -D} property (it may hold a secret) nor an agent.
+     */
+    static List<String> jvmOptions(List<String> arguments) {
+        return arguments.stream().filter(argument -> argument.startsWith("-XX:") || argument.startsWith("-Xmx")
+                || argument.startsWith("-Xms") || argument.startsWith("-Xss") || argument.startsWith("-Xmn")).toList();
     }
 
     /**
      * The command that produced a result: the bench's variables and the tunables set in its environment, then
-     * {@code ./bench.sh <mode>} (JVM options given through MAVEN_OPTS are not recorded).
+     * {@code ./bench.sh <mode>} (JVM options are in {@code machine.jvm_options}; before 2026-12-03T22:20 they were not recorded).
      */
     static String command(String mode) {
         Map<String, String> set = new java.util.TreeMap<>(tunables());

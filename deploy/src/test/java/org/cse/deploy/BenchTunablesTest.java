@@ -2,6 +2,7 @@ package org.cse.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -52,5 +53,13 @@ class BenchTunablesTest {
 
         assertThat(Bench.tunables(environment)).isEmpty();
         assertThat(Bench.tunables(wiring)).isEmpty();
+    }
+
+    @Test
+    void theJvmOptionsRecordedAreTheCollectorsAndSizesNeverAPropertyOrAnAgent() {
+        List<String> arguments = List.of("-XX:MaxGCPauseMillis=20", "-Xmx2g", "-Xms512m", "-Dmaven.home=/opt/maven",
+                "-Dkafka.password=s3cret", "-javaagent:/opt/agent.jar", "-XX:+UseG1GC", "--enable-native-access=ALL-UNNAMED");
+
+        assertThat(Bench.jvmOptions(arguments)).containsExactly("-XX:MaxGCPauseMillis=20", "-Xmx2g", "-Xms512m", "-XX:+UseG1GC");
     }
 }
