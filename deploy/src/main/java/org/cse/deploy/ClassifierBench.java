@@ -413,7 +413,7 @@ final class ClassifierBench {
             Thread reader = decisionReader(stack, List.of("warm-" + RUN + "-", "lat-" + RUN + "-"), seen, decisions, reading);
             reader.start();
             // warm-up at the same rate, measured apart: the JIT compiles the classifier and the broker (started for the bench)
-            // on the same two cores while reports queue. Their C2 threads used 0.7 of a core 20-40 s into a run and 0.04 after
+            // on the same two cores while reports queue. Their C2 threads used 0.7 of the two cores 20-40 s into a run, 0.04 after
             // 95 s (/proc); the figure is the steady state of a broker and classifier that have run a while, as in production
             int warmup = integer("BENCH_WARMUP_SECONDS", 90);
             try (KafkaProducer<String, Report> producer = publisher(stack)) {
@@ -482,11 +482,6 @@ final class ClassifierBench {
         return figures;
     }
 
-    /**
-     * Produces verified hash matches, one per account, at {@code rate} per second for {@code seconds},
-     * each at its scheduled time (recorded before the send, so a stall of the producer counts against
-     * the latency instead of delaying the schedule: no coordinated omission).
-     */
     /** The publisher's producer: one for the warm-up and the measured run, as intake keeps one (its start is not timed). */
     private static KafkaProducer<String, Report> publisher(LocalStack stack) {
         Map<String, Object> config = new HashMap<>(stack.clientConfig());
@@ -495,6 +490,11 @@ final class ClassifierBench {
         return new KafkaProducer<>(config, Topics.REPORTS.keySerde().serializer(), Topics.REPORTS.valueSerde(stack.registryClient()).serializer());
     }
 
+    /**
+     * Produces verified hash matches, one per account, at {@code rate} per second for {@code seconds},
+     * each at its scheduled time (recorded before the send, so a stall of the producer counts against
+     * the latency instead of delaying the schedule: no coordinated omission).
+     */
     private static void offer(KafkaProducer<String, Report> producer, String prefix, int rate, int seconds, Map<String, Long> scheduled)
             throws Exception {
         long start = System.nanoTime();

@@ -58,8 +58,17 @@ class BenchTunablesTest {
     @Test
     void theJvmOptionsRecordedAreTheCollectorsAndSizesNeverAPropertyOrAnAgent() {
         List<String> arguments = List.of("-XX:MaxGCPauseMillis=20", "-Xmx2g", "-Xms512m", "-Dmaven.home=/opt/maven",
-                "-Dkafka.password=s3cret", "-javaagent:/opt/agent.jar", "-XX:+UseG1GC", "--enable-native-access=ALL-UNNAMED");
+                "-Dkafka.password=s3cret", "-javaagent:/opt/agent.jar", "-XX:+UseG1GC", "--enable-native-access=ALL-UNNAMED",
+                "-Xss1m", "-Xmn256m", "-Xrunjdwp:transport=dt_socket,address=5005", "-agentlib:jdwp=transport=dt_socket",
+                "-agentpath:/opt/profiler.so", "-Xbootclasspath/a:/opt/boot.jar", "-Xlog:gc:file=/tmp/gc.log");
 
-        assertThat(Bench.jvmOptions(arguments)).containsExactly("-XX:MaxGCPauseMillis=20", "-Xmx2g", "-Xms512m", "-XX:+UseG1GC");
+        assertThat(Bench.jvmOptions(arguments)).containsExactly("-XX:MaxGCPauseMillis=20", "-Xmx2g", "-Xms512m", "-XX:+UseG1GC",
+                "-Xss1m", "-Xmn256m");
+    }
+
+    @Test
+    void everyResultRecordsItsOwnJvmsOptions() {
+        assertThat(Bench.machine().get("jvm_options")).isEqualTo(Bench.jvmOptions(
+                java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()));
     }
 }
