@@ -15,7 +15,6 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -408,9 +407,8 @@ final class ClassifierBench {
             Map<String, Long> warmupScheduled = new ConcurrentHashMap<>();
             Map<String, Long> scheduled = new ConcurrentHashMap<>();
             Map<String, Long> seen = new ConcurrentHashMap<>();
-            AtomicLong decisions = new AtomicLong();
             java.util.concurrent.atomic.AtomicBoolean reading = new java.util.concurrent.atomic.AtomicBoolean(true);
-            Thread reader = decisionReader(stack, List.of("warm-" + RUN + "-", "lat-" + RUN + "-"), seen, decisions, reading);
+            Thread reader = decisionReader(stack, List.of("warm-" + RUN + "-", "lat-" + RUN + "-"), seen, reading);
             reader.start();
             // warm-up at the same rate, measured apart: the JIT compiles the classifier and the broker (started for the bench)
             // on the same two cores while reports queue. Their C2 threads used 0.7 of the two cores 20-40 s into a run, 0.04 after
@@ -459,8 +457,10 @@ final class ClassifierBench {
      * scheduled in each fifth of the {@code seconds} (where in the run the tail is).
      */
     private static Map<String, Object> latencies(Map<String, Long> scheduled, Map<String, Long> seen, int seconds) {
-        long[] latencies = scheduled.entrySet().stream().filter(e -> seen.containsKey(e.getKey()))
-                .mapToLong(e -> seen.get(e.getKey()) - e.getValue()).sorted().toArray();
+        // each report seen: {scheduled send, latency}
+        List<long[]> timed = scheduled.entrySet().stream().filter(e -> seen.containsKey(e.getKey()))
+                .map(e -> new long[] {e.getValue(), seen.get(e.getKey()) - e.getValue()}).toList();
+        long[] latencies = timed.stream().mapToLong(t -> t[1]).sorted().toArray();
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("seconds", seconds);
         figures.put("reports", scheduled.size());
@@ -474,9 +474,7 @@ final class ClassifierBench {
         for (int w = 0; w < 5; w++) {
             long from = first + w * seconds * 1000L / 5;
             long to = first + (w + 1) * seconds * 1000L / 5;
-            windows.add(percentile(scheduled.entrySet().stream().filter(e -> seen.containsKey(e.getKey())
-                            && e.getValue() >= from && e.getValue() < to)
-                    .mapToLong(e -> seen.get(e.getKey()) - e.getValue()).sorted().toArray(), 0.99));
+            windows.add(percentile(timed.stream().filter(t -> t[0] >= from && t[0] < to).mapToLong(t -> t[1]).sorted().toArray(), 0.99));
         }
         figures.put("p99_ms_by_fifth_of_the_run", windows);
         return figures;
@@ -514,7 +512,7 @@ final class ClassifierBench {
         producer.flush();
     }
 
-    private static Thread decisionReader(LocalStack stack, List<String> prefixes, Map<String, Long> seen, AtomicLong decisions,
+    private static Thread decisionReader(LocalStack stack, List<String> prefixes, Map<String, Long> seen,
                                          java.util.concurrent.atomic.AtomicBoolean reading) {
         Map<String, Object> config = new HashMap<>(stack.clientConfig());
         config.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-decisions-" + RUN);
@@ -533,7 +531,6 @@ final class ClassifierBench {
                 while (reading.get()) {
                     for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(20))) {
                         long now = System.currentTimeMillis();
-                        decisions.incrementAndGet();
                         if (record.key() != null && prefixes.stream().anyMatch(record.key()::startsWith)) {
                             seen.putIfAbsent(record.key(), now);
                         }
