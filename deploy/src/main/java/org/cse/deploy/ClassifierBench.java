@@ -789,31 +789,26 @@ final class ClassifierBench {
         String list = System.getenv().getOrDefault("BENCH_CEILING_MORE_WRITES", "").trim();
         java.util.Set<Integer> counts = new java.util.LinkedHashSet<>();
         for (String count : list.isEmpty() ? new String[0] : list.split(",")) {
-            int writes;
-            try {
-                writes = Integer.parseInt(count.trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("BENCH_CEILING_MORE_WRITES takes counts such as 1,2,4, not " + list);
-            }
-            if (writes < 1) {
-                throw new IllegalArgumentException("BENCH_CEILING_MORE_WRITES takes counts of 1 or more, not " + writes);
-            }
-            counts.add(writes);
+            counts.add(count("BENCH_CEILING_MORE_WRITES (a list such as 1,2,4)", count, 1));
         }
         return List.copyOf(counts);
     }
 
     /** A count from the environment: every one of the bench's is 0 or more, and anything else is refused by name. */
     private static int integer(String name, int otherwise) {
-        String value = System.getenv().getOrDefault(name, Integer.toString(otherwise)).trim();
+        return count(name, System.getenv().getOrDefault(name, Integer.toString(otherwise)), 0);
+    }
+
+    /** {@code text}, given as {@code name}, as a whole number of at least {@code least}; anything else is refused by name. */
+    private static int count(String name, String text, int least) {
         int count;
         try {
-            count = Integer.parseInt(value);
+            count = Integer.parseInt(text.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a whole number, not " + value);
+            throw new IllegalArgumentException(name + " must be a whole number, not " + text.trim());
         }
-        if (count < 0) {
-            throw new IllegalArgumentException(name + " must be 0 or more, not " + count);
+        if (count < least) {
+            throw new IllegalArgumentException(name + " must be " + least + " or more, not " + count);
         }
         return count;
     }
