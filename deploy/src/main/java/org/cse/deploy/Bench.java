@@ -30,6 +30,7 @@ import org.cse.localstack.TopicReader;
 import org.cse.localstack.sandbox.Behaviour;
 import org.cse.localstack.sandbox.CyberTiplineSandbox;
 import org.cse.localstack.sandbox.PlatformSandbox;
+import org.cse.runtime.ServiceMain;
 import org.cse.schemas.Topics;
 
 /**
@@ -90,6 +91,7 @@ public final class Bench {
                            double drainSeconds, long p50, long p99, long max) {}
 
     public static void main(String[] args) throws Exception {
+        ServiceMain.pinFormatLocale(); // as every service's main does: the classifier's figures depend on it
         LocalRun.quietLogs("ERROR");
         String mode = System.getenv().getOrDefault("BENCH_MODE", "stages");
         int rate = Integer.parseInt(System.getenv().getOrDefault("BENCH_RATE", "100"));
@@ -232,7 +234,8 @@ public final class Bench {
         return Map.of("cores", Runtime.getRuntime().availableProcessors(), "jvm", System.getProperty("java.vm.name") + " "
                 + Runtime.version(), "kafka", kafkaVersion(), "os", System.getProperty("os.name") + " " + System.getProperty("os.arch"),
                 "max_heap_mib", Runtime.getRuntime().maxMemory() >> 20,
-                "jvm_options", jvmOptions(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()));
+                "jvm_options", jvmOptions(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()),
+                "format_locale", java.util.Locale.getDefault(java.util.Locale.Category.FORMAT).toLanguageTag());
     }
 
     /**

@@ -9,6 +9,7 @@ import org.cse.localstack.LocalCredentials;
 import org.cse.localstack.LocalStack;
 import org.cse.ops.Console;
 import org.cse.runtime.Env;
+import org.cse.runtime.ServiceMain;
 
 /**
  * The whole pipeline on this machine: a real Kafka broker and schema registry, sandboxes of the
@@ -31,6 +32,7 @@ public final class LocalRun {
     }
 
     public static void main(String[] args) throws Exception {
+        ServiceMain.pinFormatLocale(); // as every service's own main does
         quietLogs("WARN");
         PrintStream out = System.out;
         Instant started = Instant.now();

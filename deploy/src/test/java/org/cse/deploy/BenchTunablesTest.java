@@ -67,8 +67,10 @@ class BenchTunablesTest {
     }
 
     @Test
-    void everyResultRecordsItsOwnJvmsOptions() {
+    void everyResultRecordsItsOwnJvmsOptionsAndFormatLocale() {
         assertThat(Bench.machine().get("jvm_options")).isEqualTo(Bench.jvmOptions(
                 java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()));
+        assertThat(Bench.machine().get("format_locale"))
+                .isEqualTo(java.util.Locale.getDefault(java.util.Locale.Category.FORMAT).toLanguageTag());
     }
 }
