@@ -5,17 +5,17 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.Schema;
-import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DatumWriter;
 import org.apache.avro.io.Encoder;
 import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumWriter;
@@ -111,21 +111,21 @@ final class AccountStateSerde implements Serde<AccountState> {
 
     /**
      * Avro's writer of the history, except that a strike or an identifier this thread encoded before is
-     * written as the bytes it got then, while every field of it is still the very object it was (or an equal
-     * string, number, enum or instant). A busy account's summary holds up to 50 strikes and changes with
-     * every decision; encoding it from scratch each time was a fifth of the classifier's stream thread (JFR),
-     * mostly in the strikes' strings. The bytes are the same as Avro's own encoder writes
-     * ({@code AccountStateSerdeTest}, {@code PolicyPurityTest}). It relies on what the policy already keeps
-     * to: a part is never changed in place, so a list inside a strike is never changed in place either (a
-     * field set anew is a miss). Per thread it keeps at most {@link #MAX_CACHED_BYTES} of bytes, and the
-     * parts they encode.
+     * written as the bytes it got then, while it still holds what it held: the very objects, an equal string,
+     * integer, enum or instant, and lists equal to a copy taken then. A busy account's summary holds up to 50
+     * strikes and changes with every decision; encoding it from scratch each time was a fifth of the
+     * classifier's stream thread (JFR), mostly in the strikes' strings. The bytes are the same as Avro's own
+     * encoder writes ({@code AccountStateSerdeTest}, {@code PolicyPurityTest}). A record inside such a list (a
+     * strike's retractions) is compared as the same object only: it relies on what the policy and the split
+     * history already keep to, that a part of a history is never changed in place. Per thread it keeps the
+     * parts of at most {@link #MAX_CACHED_BYTES} of encoding (their objects stay alive with them).
      */
     static final class PartsReusingWriter extends SpecificDatumWriter<AccountState> {
-        /** Encoded parts kept per thread at most, least recently used first out. */
+        /** Encoded bytes of parts kept per thread at most, least recently used first out. */
         static final int MAX_CACHED_BYTES = 4 * 1024 * 1024;
         /** The generated classes' model (their logical-type conversions), creating this writer for any schema. */
         static final SpecificData MODEL = model();
-        private static final ThreadLocal<Parts> PARTS = ThreadLocal.withInitial(() -> new Parts(MODEL));
+        private static final ThreadLocal<Parts> PARTS = ThreadLocal.withInitial(Parts::new);
 
         private PartsReusingWriter(Schema schema, SpecificData model) {
             super(schema, model);
@@ -146,56 +146,60 @@ final class AccountStateSerde implements Serde<AccountState> {
         @Override
         protected void writeRecord(Schema schema, Object datum, Encoder out) throws IOException {
             if (datum instanceof Strike || datum instanceof Identifier) {
-                out.writeFixed(PARTS.get().bytes((SpecificRecord) datum, schema));
+                out.writeFixed(PARTS.get().encoded((SpecificRecord) datum, schema));
             } else {
                 super.writeRecord(schema, datum, out);
             }
         }
 
-        /** The bytes this thread holds for encoded parts (tests). */
-        static long cachedBytes() {
-            return PARTS.get().bytes;
+        /** This thread's parts: how many, the bytes they hold, and how many encodings reused them (tests). */
+        static Parts parts() {
+            return PARTS.get();
         }
 
-        /** This thread's encoded parts, by identity, with the field values they were encoded from. */
-        private static final class Parts {
-            private final Map<Identity, Part> parts = new LinkedHashMap<>(1024, 0.75f, true);
+        /** One thread's encoded parts, by identity, with what they held when encoded. */
+        static final class Parts {
+            private final ByteBoundedCache<Identity, Part> cache = new ByteBoundedCache<>(MAX_CACHED_BYTES, part -> part.encoded().length);
             private final Map<Schema, SpecificDatumWriter<Object>> writers = new HashMap<>();
             private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(512);
-            private final SpecificData model;
-            private long bytes;
+            private long reused;
 
-            Parts(SpecificData model) {
-                this.model = model;
-            }
-
-            byte[] bytes(SpecificRecord datum, Schema schema) throws IOException {
+            byte[] encoded(SpecificRecord datum, Schema schema) throws IOException {
                 Identity key = new Identity(datum);
-                Part part = parts.get(key);
-                if (part != null && part.isOf(datum)) {
-                    return part.bytes();
+                Part part = cache.get(key);
+                if (part != null && part.schema() == schema && part.isOf(datum)) {
+                    reused++;
+                    return part.encoded();
                 }
                 buffer.reset();
                 BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(buffer, null);
-                writers.computeIfAbsent(schema, s -> new SpecificDatumWriter<>(s, model)).write(datum, encoder);
+                writers.computeIfAbsent(schema, s -> new SpecificDatumWriter<>(s, MODEL)).write(datum, encoder);
                 encoder.flush();
-                Part fresh = new Part(Part.fields(datum), buffer.toByteArray());
-                Part old = parts.put(key, fresh);
-                bytes += fresh.bytes().length - (old == null ? 0 : old.bytes().length);
-                for (var eldest = parts.values().iterator(); bytes > MAX_CACHED_BYTES && eldest.hasNext(); ) {
-                    bytes -= eldest.next().bytes().length;
-                    eldest.remove();
-                }
-                return fresh.bytes();
+                Part fresh = new Part(schema, Part.fields(datum), buffer.toByteArray());
+                cache.put(key, fresh);
+                return fresh.encoded();
+            }
+
+            int count() {
+                return cache.size();
+            }
+
+            long heldBytes() {
+                return cache.heldBytes();
+            }
+
+            long reused() {
+                return reused;
             }
         }
 
-        /** A part's bytes and the field values they encode: the same objects, or equal values of an immutable type. */
-        private record Part(Object[] fields, byte[] bytes) {
+        /** A part's bytes, the schema they were written with, and what it held then (lists copied). */
+        private record Part(Schema schema, Object[] fields, byte[] encoded) {
             static Object[] fields(SpecificRecord datum) {
                 Object[] fields = new Object[datum.getSchema().getFields().size()];
                 for (int i = 0; i < fields.length; i++) {
-                    fields[i] = datum.get(i);
+                    Object value = datum.get(i);
+                    fields[i] = value instanceof List<?> list ? new ArrayList<>(list) : value;
                 }
                 return fields;
             }
@@ -203,16 +207,18 @@ final class AccountStateSerde implements Serde<AccountState> {
             boolean isOf(SpecificRecord datum) {
                 for (int i = 0; i < fields.length; i++) {
                     Object now = datum.get(i);
-                    if (now != fields[i] && !(isValue(now) && now.equals(fields[i]))) {
+                    // the copy's equals: an ArrayList compares with any list, whatever class Avro decoded it to
+                    if (now != fields[i] && !((isValue(now) || now instanceof List<?>) && fields[i] != null && fields[i].equals(now))) {
                         return false;
                     }
                 }
                 return true;
             }
 
+            /** Immutable values whose equal instances encode alike (no float or double: NaNs differ in bits). */
             private static boolean isValue(Object value) {
-                return value instanceof String || value instanceof Number || value instanceof Boolean || value instanceof Enum<?>
-                        || value instanceof java.time.Instant;
+                return value instanceof String || value instanceof Integer || value instanceof Long || value instanceof Boolean
+                        || value instanceof Enum<?> || value instanceof Instant;
             }
         }
 

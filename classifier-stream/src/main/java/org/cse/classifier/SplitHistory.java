@@ -225,8 +225,8 @@ final class SplitHistory {
      */
     static final class Decoded {
         private static final long MAX_BYTES = 32L * 1024 * 1024;
-        private final Map<String, Map.Entry<byte[], Object>> entries = new java.util.LinkedHashMap<>(1024, 0.75f, true);
-        private long bytes;
+        private final ByteBoundedCache<String, Map.Entry<byte[], Object>> entries =
+                new ByteBoundedCache<>(MAX_BYTES, entry -> entry.getKey().length);
 
         @SuppressWarnings("unchecked")
         <T> T get(String key, byte[] stored) {
@@ -235,17 +235,11 @@ final class SplitHistory {
         }
 
         void put(String key, byte[] stored, Object value) {
-            Map.Entry<byte[], Object> old = entries.put(key, Map.entry(stored, value));
-            bytes += stored.length - (old == null ? 0 : old.getKey().length);
-            for (var eldest = entries.entrySet().iterator(); bytes > MAX_BYTES && eldest.hasNext(); ) {
-                bytes -= eldest.next().getValue().getKey().length;
-                eldest.remove();
-            }
+            entries.put(key, Map.entry(stored, value));
         }
 
         void remove(String key) {
-            Map.Entry<byte[], Object> old = entries.remove(key);
-            bytes -= old == null ? 0 : old.getKey().length;
+            entries.remove(key);
         }
     }
 

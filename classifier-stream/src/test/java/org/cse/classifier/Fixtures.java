@@ -1,7 +1,11 @@
 package org.cse.classifier;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
+import org.cse.classifier.state.AccountState;
 import org.cse.events.AccountEvent;
 import org.cse.events.AccountEventType;
 import org.cse.events.Appeal;
@@ -25,6 +29,18 @@ final class Fixtures {
     static final Instant T0 = Instant.parse("2026-11-25T10:00:00Z");
 
     private Fixtures() {
+    }
+
+    /** A history as Avro's own single-object encoder writes it, to compare the classifier's serializer with. */
+    static byte[] avroBytes(AccountState state) {
+        try {
+            ByteBuffer buffer = AccountState.getEncoder().encode(state);
+            byte[] bytes = new byte[buffer.remaining()];
+            buffer.get(bytes);
+            return bytes;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     static Report hashMatch(String reportId, String account, String contentId) {

@@ -47,7 +47,7 @@ class PolicyPurityTest {
                         .forEach(decision -> decisionIds.add(decision.getDecisionId()));
                 byte[] written = new AccountStateSerde(null).serializer().serialize("t", evaluation.state());
                 assertThat(written).as("seed %d step %d: the bytes written, against Avro's own encoder", seed, step)
-                        .isEqualTo(avro(evaluation.state()));
+                        .isEqualTo(Fixtures.avroBytes(evaluation.state()));
                 assertThat(new AccountStateSerde(null).deserializer().deserialize("t", written)).isEqualTo(evaluation.state());
                 state = evaluation.state();
                 changes++;
@@ -55,17 +55,6 @@ class PolicyPurityTest {
         }
         assertThat(changes).as("inputs that changed the state").isGreaterThan(100);
         assertThat(decisionIds).as("decisions").isNotEmpty();
-    }
-
-    private static byte[] avro(AccountState state) {
-        try {
-            java.nio.ByteBuffer buffer = AccountState.getEncoder().encode(state);
-            byte[] bytes = new byte[buffer.remaining()];
-            buffer.get(bytes);
-            return bytes;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     private static Policy.Evaluation next(Random random, String account, int step, AccountState state, List<String> reportIds,

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -99,7 +100,7 @@ final class ReferralCalls implements CommandExecutor.Calls<ReferralCommand> {
 
     @Override
     public DeliveryResult failed(ReferralCommand command, Throwable failure) {
-        return result(command, Outbound.failed(command.getReferralId(), command.getStep().name().toLowerCase(),
+        return result(command, Outbound.failed(command.getReferralId(), command.getStep().name().toLowerCase(Locale.ROOT),
                 failure == null ? new IllegalStateException("no result") : failure));
     }
 

@@ -6,7 +6,7 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** What every {@code main} does: read config, log it redacted, start, stop on SIGTERM. */
+/** What every {@code main} does: format in {@code en-US}, read config, log it redacted, start, stop on SIGTERM. */
 public final class ServiceMain {
     private static final Logger LOG = LoggerFactory.getLogger(ServiceMain.class);
 
