@@ -53,6 +53,7 @@ public final class LocalRun {
             out.println("Stopped. No broker, registry or service process is left running.");
             stopped.countDown();
         }, "local-run-shutdown"));
+        stack.closeOnlyWhenAsked(); // this hook closes the stack, after the services on it
         out.printf("  Platform sandbox %s   NCMEC sandbox %s   Hotline sandbox %s%n", pipeline.platform().baseUrl(),
                 pipeline.ncmec().apiUrl(), pipeline.hotline().baseUrl());
         pipeline.managementPorts().forEach((service, port) -> out.printf("  %-20s http://127.0.0.1:%d  (/health/ready, /metrics)%n",

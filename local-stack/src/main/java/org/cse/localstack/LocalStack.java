@@ -39,6 +39,8 @@ public final class LocalStack implements AutoCloseable {
     private final Duration startup;
     private final Map<String, KafkaUser> users = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** Closes the stack when the JVM exits, for a caller that never does (a test, a bench cut short). */
+    private final Thread closeOnExit = new Thread(this::close, "local-stack-shutdown");
 
     private LocalStack(KafkaBroker broker, SchemaRegistryServer registry, Duration startup) {
         this.broker = broker;
@@ -80,7 +82,7 @@ public final class LocalStack implements AutoCloseable {
             throw new IllegalStateException("schema registry did not start: " + e.getMessage(), e);
         }
         LocalStack stack = new LocalStack(broker, registryServer, Duration.between(started, Instant.now()));
-        Runtime.getRuntime().addShutdownHook(new Thread(stack::close, "local-stack-shutdown"));
+        Runtime.getRuntime().addShutdownHook(stack.closeOnExit);
         try {
             stack.createTopics(Topics.ALL);
             stack.registerSchemas(Topics.ALL);
@@ -243,6 +245,15 @@ public final class LocalStack implements AutoCloseable {
     /** Registers every value schema and sets its subject to BACKWARD, as a deployment does before services start. */
     public void registerSchemas(List<Topic<?, ?>> topics) {
         Provisioning.registerSchemas(registryClient(), topics);
+    }
+
+    /**
+     * For a caller whose own shutdown hook closes this stack after the services running on it: the JVM runs
+     * shutdown hooks at once and in no set order, so the stack's own hook could stop the broker under services
+     * still committing and leaving their groups (the local run then waited 15 s on each Streams client).
+     */
+    public void closeOnlyWhenAsked() {
+        Runtime.getRuntime().removeShutdownHook(closeOnExit);
     }
 
     @Override
