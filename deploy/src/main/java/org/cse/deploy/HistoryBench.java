@@ -107,11 +107,16 @@ final class HistoryBench {
         EscalationService service = new EscalationService(EscalationConfig.from(new Env(env)));
         service.start();
         Instant deadline = Instant.now().plus(Duration.ofMinutes(10));
-        while (!service.isReady()) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new IllegalStateException("escalation not ready within 10 minutes");
+        try {
+            while (!service.isReady()) {
+                if (Instant.now().isAfter(deadline)) {
+                    throw new IllegalStateException("escalation not ready within 10 minutes");
+                }
+                sleep(100);
             }
-            sleep(100);
+        } catch (RuntimeException e) {
+            service.close(); // the caller gets no service to close: its Streams client and HTTP server go here
+            throw e;
         }
         return service;
     }
